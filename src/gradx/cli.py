@@ -1,0 +1,147 @@
+"""The ``gradx`` command line: parses options and dispatches; no computation lives here.
+
+torch and sympy are imported inside the command bodies (through the core modules), so that
+``gradx --help`` and ``gradx explain-error`` start without them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gradx import __version__
+from gradx.errors import ExitCode, GradxError
+
+app = typer.Typer(
+    name="gradx",
+    help="A gradient explorer for PyTorch: see, check and explain derivatives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+class _State:
+    traceback = False
+
+
+_state = _State()
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn failures into one red line and an exit code (a traceback only with --traceback)."""
+    from gradx.render.console import print_error, print_internal_error
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except GradxError as error:
+        if _state.traceback:
+            raise
+        print_error(error)
+        raise typer.Exit(int(error.exit_code)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except MemoryError:
+        if _state.traceback:
+            raise
+        print_error(GradxError("out of memory: ask for fewer points (--steps) or a smaller input"))
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if _state.traceback:
+            raise
+        print_internal_error(exc)
+        raise typer.Exit(int(ExitCode.FAILED)) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"gradx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show Python tracebacks (for bug reports).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """A gradient explorer for PyTorch: see, check and explain derivatives.
+
+    Exit codes: 0 every check agrees, 1 a disagreement or failure was found, 2 unusable input.
+    """
+    _state.traceback = traceback
+
+
+# --------------------------------------------------------------------------- eval
+
+
+@app.command("eval")
+def eval_command(
+    expression: Annotated[
+        str, typer.Argument(help="A math expression such as 'sin(x)*exp(-x^2/10)'.")
+    ],
+    at: Annotated[
+        list[str] | None,
+        typer.Option("--at", help="A point: x=1.5, x=1,y=2 or a bare 1.5. Repeatable."),
+    ] = None,
+    range_: Annotated[
+        list[str] | None,
+        typer.Option("--range", help="A:B or A:B:STEP, or x=A:B per variable (a grid)."),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", help="Points per range without STEP [default: 13].")
+    ] = None,
+    order: Annotated[int, typer.Option("--order", help="Derivative order (2: Hessian).")] = 1,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option("--wrt", help="Differentiate only with respect to these variables."),
+    ] = None,
+    dtype: Annotated[str, typer.Option("--dtype", help="float64 or float32.")] = "float64",
+    rtol: Annotated[float | None, typer.Option("--rtol", help="Relative tolerance.")] = None,
+    atol: Annotated[float | None, typer.Option("--atol", help="Absolute tolerance.")] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="Print every row.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")
+    ] = None,
+) -> None:
+    """Evaluate an expression and its derivatives; check autograd against sympy and finite differences."""
+    with _user_errors():
+        from gradx.evaluation import EvalRequest, evaluate_expression
+        from gradx.render import eval_output
+
+        request = EvalRequest.from_cli(
+            expression=expression,
+            at=tuple(at or ()),
+            ranges=tuple(range_ or ()),
+            steps=steps,
+            order=order,
+            wrt=tuple(wrt or ()),
+            dtype=dtype,
+            rtol=rtol,
+            atol=atol,
+        )
+        run = evaluate_expression(request, keep_all_rows=all_rows or json_out or csv_path is not None)
+        code = eval_output.emit(run, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
+    raise typer.Exit(int(code))
+
+
+def main() -> None:
+    """Entry point of the ``gradx`` console script."""
+    try:
+        app(prog_name="gradx")
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Rendering: turns the core's frozen dataclasses into tables, JSON, CSV and plots. Never computes."""
