@@ -118,10 +118,13 @@ def eval_command(
         Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")
     ] = None,
 ) -> None:
-    """Evaluate an expression and its derivatives; check autograd against sympy and finite differences."""
+    """Evaluate an expression and its derivatives; check autograd against sympy and finite differences.
+
+    Examples: gradx eval "sin(x)" --range -6.28:6.28 · gradx eval "x^2*y" --at x=1,y=2 --order 2
+    """
     with _user_errors():
-        from gradx.evaluation import EvalRequest, evaluate_expression
-        from gradx.render import eval_output
+        from gradx.evaluation import EvalRequest, PreparedEvaluation
+        from gradx.render.eval_output import run_and_emit
 
         request = EvalRequest.from_cli(
             expression=expression,
@@ -134,8 +137,8 @@ def eval_command(
             rtol=rtol,
             atol=atol,
         )
-        run = evaluate_expression(request, keep_all_rows=all_rows or json_out or csv_path is not None)
-        code = eval_output.emit(run, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
+        prepared = PreparedEvaluation(request)
+        _, code = run_and_emit(prepared, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
     raise typer.Exit(int(code))
 
 

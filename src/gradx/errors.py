@@ -37,8 +37,22 @@ class GradxError(Exception):
         return "\n".join((self.message, *self.detail))
 
 
-def caret_lines(source: str, start: int, end: int, indent: str = "  ") -> tuple[str, str]:
-    """Return the source line and a ``^^^`` line under ``source[start:end]``."""
-    start = max(0, min(start, len(source)))
-    end = max(start + 1, min(end, len(source) + 1))
-    return indent + source, indent + " " * start + "^" * (end - start)
+def caret_lines(
+    source: str, start: int, end: int, indent: str = "  ", width: int = 100
+) -> tuple[str, str]:
+    """Return the source line and a ``^^^`` line under ``source[start:end]``.
+
+    Unprintable characters are shown as ``?`` and long sources are cut to a window around the
+    caret, so the two lines always line up on a terminal.
+    """
+    shown = "".join(c if c.isprintable() else "?" for c in source)
+    start = max(0, min(start, len(shown)))
+    end = max(start + 1, min(end, len(shown) + 1))
+    if len(shown) > width:
+        left = max(0, min(start - width // 3, len(shown) - width))
+        prefix = "..." if left > 0 else ""
+        suffix = "..." if left + width < len(shown) else ""
+        shown = prefix + shown[left : left + width] + suffix
+        start, end = start - left + len(prefix), min(end - left, width) + len(prefix)
+        end = max(end, start + 1)
+    return indent + shown, indent + " " * start + "^" * (end - start)

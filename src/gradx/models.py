@@ -1,0 +1,114 @@
+"""Plain frozen dataclasses passed from the core to the renderers (floats and strings, no tensors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Verdict for one derivative at one point (and, for a point, the worst of its derivatives)."""
+
+    OK = "ok"
+    NONDIFFERENTIABLE = "nondifferentiable"
+    DOMAIN = "domain"
+    MISMATCH = "mismatch"
+
+
+# Which status a point shows when its derivatives differ: the most alarming one.
+STATUS_RANK = {Status.OK: 0, Status.NONDIFFERENTIABLE: 1, Status.DOMAIN: 2, Status.MISMATCH: 3}
+
+
+@dataclass(frozen=True)
+class DerivativeResult:
+    """One derivative (``key``, e.g. ``('x',)`` or ``('x', 'y')``) at one point."""
+
+    key: tuple[str, ...]
+    autograd: float
+    symbolic: float | None  # None when sympy's derivative could not be evaluated
+    numeric: float
+    numeric_error: float
+    error: float | None  # None for domain and nondifferentiable verdicts
+    status: Status
+    note: str
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """f and its derivatives at one point."""
+
+    index: int
+    at: tuple[tuple[str, float], ...]
+    value: float
+    derivatives: tuple[DerivativeResult, ...]
+    status: Status
+    error: float | None
+    note: str
+
+
+@dataclass(frozen=True)
+class EvalSummary:
+    """Counts per status and the worst error with where it happened."""
+
+    points: int
+    ok: int
+    nondifferentiable: int
+    domain: int
+    mismatch: int
+    worst_error: float | None
+    worst_at: tuple[tuple[str, float], ...] | None
+    worst_key: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class EvalHeader:
+    """What was evaluated: the expression, its derivatives (as text) and the settings."""
+
+    expression: str
+    variables: tuple[str, ...]
+    wrt: tuple[str, ...]
+    order: int
+    dtype: str
+    keys: tuple[tuple[str, ...], ...]
+    expression_text: str  # sympy's one-line form of f
+    expression_pretty: str  # sympy's 2-D form of f
+    derivatives: tuple[str, ...]  # one-line form of each derivative, in the order of keys
+    derivatives_pretty: tuple[str, ...]
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """The result of ``gradx eval``: header, summary and the rows selected for display."""
+
+    header: EvalHeader
+    summary: EvalSummary
+    rows: tuple[PointResult, ...]
+    hidden_rows: int  # rows not in ``rows`` (long ranges show only the interesting ones)
+
+    @property
+    def exit_ok(self) -> bool:
+        """True when no point is a mismatch."""
+        return self.summary.mismatch == 0
+
+
+def key_label(key: tuple[str, ...], variables: tuple[str, ...]) -> str:
+    """``f'``, ``f''``, ``f⁽⁴⁾`` for one variable; ``∂f/∂x``, ``∂²f/∂x∂y``, ``∂²f/∂x²`` for several."""
+    if len(variables) == 1:
+        return "f" + "'" * len(key) if len(key) <= 3 else f"f⁽{_superscript(len(key))}⁾"
+    counts: dict[str, int] = {}
+    for name in key:
+        counts[name] = counts.get(name, 0) + 1
+    below = "".join(f"∂{v}" + (_superscript(c) if c > 1 else "") for v, c in counts.items())
+    top = "∂" + (_superscript(len(key)) if len(key) > 1 else "")
+    return f"{top}f/{below}"
+
+
+def key_text(key: tuple[str, ...]) -> str:
+    """The JSON key of a derivative: ``"x"``, ``"x,x"``, ``"x,y"``."""
+    return ",".join(key)
+
+
+def _superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))

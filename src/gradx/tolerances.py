@@ -1,0 +1,37 @@
+"""Tolerances per dtype, in one place, and the merge with ``--rtol`` / ``--atol``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close autograd must be to each reference.
+
+    autograd agrees with symbolic when ``|a - s| <= atol + rtol * |s|``; with numeric when
+    ``|a - n| <= 2 * error_estimate + fd_atol + fd_rtol * |n|``. ``fd_target`` is the relative
+    accuracy the finite differences try to reach before they stop shrinking their step.
+    """
+
+    rtol: float
+    atol: float
+    fd_rtol: float
+    fd_atol: float
+    fd_target: float
+
+
+TOLERANCES: dict[str, Tolerance] = {
+    "float64": Tolerance(rtol=1e-9, atol=1e-12, fd_rtol=1e-8, fd_atol=1e-10, fd_target=1e-10),
+    "float32": Tolerance(rtol=1e-5, atol=1e-6, fd_rtol=1e-3, fd_atol=1e-4, fd_target=1e-4),
+}
+
+
+def tolerance_for(dtype: str, rtol: float | None = None, atol: float | None = None) -> Tolerance:
+    """The dtype's tolerances with the user's overrides applied to both references."""
+    tol = TOLERANCES[dtype]
+    if rtol is not None:
+        tol = replace(tol, rtol=rtol, fd_rtol=max(rtol, tol.fd_rtol) if rtol > 0 else 0.0)
+    if atol is not None:
+        tol = replace(tol, atol=atol, fd_atol=max(atol, tol.fd_atol) if atol > 0 else 0.0)
+    return tol
