@@ -63,7 +63,13 @@ def _plain(t: Tensor) -> Tensor:
 def _grad(output: Tensor, inputs: list[Tensor], keep_graph: bool) -> list[Tensor]:
     if not output.requires_grad:
         return [torch.zeros_like(output) for _ in inputs]
+    # Sibling derivatives share parts of one graph, so it must outlive each call.
     grads = torch.autograd.grad(
-        output.sum(), inputs, create_graph=keep_graph, allow_unused=True, materialize_grads=True
+        output.sum(),
+        inputs,
+        create_graph=keep_graph,
+        retain_graph=True,
+        allow_unused=True,
+        materialize_grads=True,
     )
     return [torch.broadcast_to(g, output.shape) for g in grads]

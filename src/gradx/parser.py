@@ -262,6 +262,12 @@ class _Builder:
         return Call(op, (left, right), self.span(node))
 
     def call(self, node: ast.Call, depth: int) -> Node:
+        if isinstance(node.func, ast.Attribute):
+            raise self.fail(
+                "attribute access not allowed; only the functions of the language, such as "
+                "sin(x), can be called",
+                node.func,
+            )
         if not isinstance(node.func, ast.Name):
             raise self.fail("only named functions such as sin(x) can be called", node.func)
         raw = node.func.id

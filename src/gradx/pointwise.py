@@ -573,7 +573,7 @@ class _Notes:
     def _kink_note(self, col: KeyColumns, i: int, j: int, a: float, s: float | None) -> str:
         assert col.level is not None and col.left is not None and col.right is not None
         level = int(col.level[i])
-        left, right = float(col.left[i]), float(col.right[i])
+        left, right = _snap(float(col.left[i]), float(col.right[i]))
         kind = int(col.kind[i]) if col.kind is not None else diagnosis.KINK
         if kind == diagnosis.JUMP:
             what = f"f jumps here (left limit {_g(left)}, right limit {_g(right)})"
@@ -594,6 +594,20 @@ class _Notes:
         if math.isfinite(a):
             return f"{what}{at}; torch autograd returns {_g(a)} here by convention{sym}"
         return f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
+
+
+def _snap(left: float, right: float) -> tuple[float, float]:
+    """Round one-sided estimates to what finite differences can resolve (no ``-6.9e-09``)."""
+    scale = max(
+        1.0, abs(left) if math.isfinite(left) else 0.0, abs(right) if math.isfinite(right) else 0.0
+    )
+
+    def snap(v: float) -> float:
+        if not math.isfinite(v):
+            return v
+        return 0.0 if abs(v) < 1e-6 * scale else float(f"{v:.6g}")
+
+    return snap(left), snap(right)
 
 
 def _ordinal(n: int) -> str:

@@ -115,7 +115,9 @@ def summary_line(report: EvalReport) -> Text:
         if i:
             text.append(", ")
         text.append(f"{count:,} {word}", style=STATUS_STYLE[status] if count else "dim")
-    if s.worst_error is not None and s.worst_at is not None:
+    if s.worst_error == 0:
+        text.append("; worst error 0")
+    elif s.worst_error is not None and s.worst_at is not None:
         where = ", ".join(f"{n} = {fmt_value(v, TABLE_DIGITS)}" for n, v in s.worst_at)
         label = key_label(s.worst_key, report.header.variables) if s.worst_key else ""
         text.append(f"; worst error {fmt_error(s.worst_error)} at {where}")

@@ -1,0 +1,40 @@
+"""Golden tests: the rendered ``gradx eval`` output, byte for byte, at a fixed width.
+
+To accept new output after a deliberate change: ``GRADX_UPDATE_GOLDEN=1 pytest tests/test_eval_golden.py``
+and review the diff of tests/golden/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).parent / "golden"
+
+CASES = {
+    "eval_sin_range": ["sin(x)", "--range", "-6.28:6.28"],
+    "eval_kinks": ["abs(x) + relu(x)", "--at", "0", "--at", "1", "--at", "x=-0.5"],
+    "eval_domain_and_mismatch": [
+        "sqrt(x**2) + log(x + 1)",
+        "--at",
+        "x=0",
+        "--at",
+        "x=-2",
+        "--at",
+        "x=1",
+    ],
+    "eval_hessian": ["x**2*y + sin(y)", "--at", "x=1,y=2", "--order", "2"],
+    "eval_long_range": ["abs(x - 0.5)", "--range", "0:1", "--steps", "1001"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rendered_output_matches_golden(run_cli, name):
+    result = run_cli("eval", *CASES[name])
+    assert result.exit_code in (0, 1), result.stderr
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("GRADX_UPDATE_GOLDEN"):
+        path.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == path.read_text(encoding="utf-8")

@@ -1,0 +1,170 @@
+"""The expression parser: what it accepts, what it refuses, and that errors point at the text."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradx.constant_math import constant_value
+from gradx.errors import GradxError
+from gradx.expression import Call, Constant, Number, Variable
+from gradx.parser import ExpressionError, parse_expression
+
+
+def test_caret_means_power_with_power_precedence():
+    tree = parse_expression("x^2+1").root
+    assert isinstance(tree, Call) and tree.function == "add"
+    assert tree.args[0] == Call("pow", (Variable("x"), Number(2.0, tree.args[0].args[1].exact)))
+
+
+def test_e_is_a_constant_so_e_to_the_x_works():
+    tree = parse_expression("e^x").root
+    assert tree == Call("pow", (Constant("e"), Variable("x")))
+
+
+@pytest.mark.parametrize(
+    ("text", "variables"),
+    [
+        ("sin(x)", ("x",)),
+        ("x**2*y + sin(y)", ("x", "y")),
+        ("1e-3*x + 2.5", ("x",)),
+        ("log(x, 2) + ln(x) + arcsin(x) + arctan(x)", ("x",)),
+        ("clamp(x, -1, 1) + max(x, y, 0) + min(a, b)", ("a", "b", "x", "y")),
+        ("atan2(y, x) + hypot(x, y) + pow(x, 3)", ("x", "y")),
+        ("  x  ", ("x",)),
+        ("-x**2", ("x",)),
+    ],
+)
+def test_valid_expressions_and_their_variables(text, variables):
+    assert parse_expression(text).variables == variables
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "caret"),
+    [
+        ("sinn(x)", "unknown function 'sinn' — did you mean 'sin'?", "^^^^"),
+        ("SIN(x)", "unknown function 'SIN' — did you mean 'sin'?", "^^^"),
+        ("x + foo(x)", "unknown function 'foo'", "    ^^^"),
+        ("sin(x", "syntax error: '(' was never closed", "   ^"),
+        ("2x", "write 2*x, not 2x", "^"),
+        ("x.real", "attribute access not allowed", "^^^^^^"),
+        ("x % 2", "operator % not allowed", "^^^^^"),
+        ("x if x > 0 else -x", "'if ... else' not allowed", "^"),
+        ("sin", "'sin' is a function: call it, as in sin(x)", "^^^"),
+        ("inf*x", "'inf': infinity is not allowed as input", "^^^"),
+        ("nan + x", "nan is not allowed as input", "^^^"),
+        ("1e999*x", "number too large", "^^^^^"),
+        ("max(x)", "max() takes 2 or more arguments, got 1", "^^^^^^"),
+        ("sin(x, y)", "sin() takes 1 argument, got 2", "^^^^^^^^^"),
+        ("log(x, base=2)", "keyword arguments are not allowed", "       ^^^^^^"),
+        ("_x + 1", "names may not start with '_'", "^^"),
+        ("1j*x", "complex numbers are not allowed", "^^"),
+        ("'a' + x", "strings are not allowed", "^^^"),
+        ("x < 1", "comparisons not allowed", "^^^^^"),
+    ],
+)
+def test_refusals_name_the_problem_and_point_at_it(text, message, caret):
+    with pytest.raises(GradxError) as info:
+        parse_expression(text)
+    assert message in info.value.message
+    assert "\n" not in info.value.message
+    if isinstance(info.value, ExpressionError):
+        source_line, caret_line = info.value.detail
+        assert source_line == "  " + text
+        assert caret_line.startswith("  " + caret)
+
+
+def test_caret_lines_up_with_leading_spaces():
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("   x + sinn(x)")
+    source_line, caret_line = info.value.detail
+    assert source_line[caret_line.index("^") :].startswith("sinn")
+
+
+def test_empty_and_overlong_expressions():
+    with pytest.raises(GradxError, match="empty"):
+        parse_expression("   ")
+    with pytest.raises(GradxError, match="characters long"):
+        parse_expression("x+" * 1500 + "x")
+
+
+class TestTryingToBreakOut:
+    """Nothing the user types may execute code, read attributes, or run for ever."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "__import__('os').system('touch /tmp/gradx-pwned')",
+            "__import__",
+            "(lambda: 1)()",
+            "[c for c in ().__class__.__bases__[0].__subclasses__()]",
+            "x.__class__",
+            "getattr(x, 'real')",
+            "eval('1')",
+            "exec('import os')",
+            "open('/etc/passwd')",
+            "globals()",
+            "(x := 3)",
+            "{'a': 1}",
+            "x[0]",
+            "*x",
+            "print(1)",
+            "sin.__call__(x)",
+            "sin(*[x])",
+        ],
+    )
+    def test_refused(self, text, tmp_path):
+        with pytest.raises(GradxError):
+            parse_expression(text)
+
+    @pytest.mark.parametrize(
+        "text", ["9**9**9", "x**10000", "pow(x, 1e6)", "(2**999)**999", "10**(10**10)"]
+    )
+    def test_huge_powers_are_refused_not_computed(self, text):
+        with pytest.raises(GradxError, match="too large"):
+            parse_expression(text)
+
+    def test_deep_nesting_is_refused(self):
+        with pytest.raises(GradxError, match="nested"):
+            parse_expression("-" * 500 + "x")
+        with pytest.raises(GradxError, match="nested"):
+            parse_expression("(" * 300 + "x" + ")" * 300)
+
+    def test_control_characters_are_refused(self):
+        with pytest.raises(GradxError, match="control character"):
+            parse_expression("x\x00+1")
+
+
+def test_constant_values():
+    assert constant_value(parse_expression("pi/4").root) == pytest.approx(math.pi / 4)
+    assert constant_value(parse_expression("-2*pi").root) == pytest.approx(-2 * math.pi)
+    assert math.isnan(constant_value(parse_expression("log(-1)").root))
+    assert math.isinf(constant_value(parse_expression("exp(1000)").root))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_gives_a_tree_or_a_clean_error(text):
+    try:
+        parsed = parse_expression(text)
+    except GradxError as error:
+        assert error.message and "\n" not in error.message
+    else:
+        assert parsed.source == text
+
+
+_ALPHABET = st.sampled_from(
+    list("x y 1 2 . e + - * / ^ ( ) , sin cos log sqrt abs max pi _ [ ] ' : =".split()) + [" "]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALPHABET, max_size=40).map("".join))
+def test_expression_like_text_gives_a_tree_or_a_clean_error(text):
+    try:
+        parse_expression(text)
+    except GradxError as error:
+        assert error.message and "\n" not in error.message
