@@ -142,6 +142,84 @@ def eval_command(
     raise typer.Exit(int(code))
 
 
+# --------------------------------------------------------------------------- explain-error
+
+
+@app.command(
+    "explain-error",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def explain_error(
+    ctx: typer.Context,
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            help="Error text or traceback, or a catalog id such as backward-twice. "
+            "Omit it (or give -) to read standard input. With --run: the script's arguments.",
+            show_default=False,
+        ),
+    ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(
+            "--run",
+            metavar="SCRIPT",
+            help="Run this Python script (with the arguments that follow) and explain the "
+            "autograd error or warning it raises. Put -- before arguments that look like "
+            "gradx options.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="With --run: stop the script after this many seconds."),
+    ] = 60.0,
+    anomaly: Annotated[
+        bool,
+        typer.Option(
+            "--anomaly",
+            help="With --run: run under torch.autograd.set_detect_anomaly(True) from the start "
+            "(NaN gradients become errors).",
+        ),
+    ] = False,
+    rerun: Annotated[
+        bool,
+        typer.Option(
+            "--rerun/--no-rerun",
+            help="With --run: when it helps, run again under anomaly detection to find the "
+            "forward line.",
+        ),
+    ] = True,
+    list_catalog: Annotated[
+        bool, typer.Option("--list", help="List the catalog: the id and title of every entry.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="en or zh [default: from LC_ALL, LC_MESSAGES or LANG]."),
+    ] = None,
+) -> None:
+    """Explain an autograd error: what happened, why, how to fix it, and where in your code.
+
+    Exit codes: 0 recognised, 1 not recognised (general advice is printed), 2 unusable input.
+    """
+    with _user_errors():
+        from gradx.explain.command import explain_request, make_request
+        from gradx.render.explanation import emit
+
+        request = make_request(
+            text=text,
+            extra=tuple(ctx.args),
+            script=run,
+            timeout=timeout,
+            anomaly=anomaly,
+            rerun=rerun,
+            list_catalog=list_catalog,
+            lang=lang,
+        )
+        code = emit(explain_request(request), lang=request.lang, json_out=json_out)
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point of the ``gradx`` console script."""
     try:
