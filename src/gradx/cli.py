@@ -88,34 +88,78 @@ def _main(
 # --------------------------------------------------------------------------- eval
 
 
-@app.command("eval")
+def _functions_epilog() -> str:
+    from gradx.vocabulary import ALIASES, FUNCTIONS
+
+    aliases = ", ".join(f"{a} = {t}" for a, t in ALIASES.items())
+    return (
+        f"Functions: {' '.join(FUNCTIONS)}. Aliases: {aliases}. Constants: pi, e. "
+        "Operators: + - * / ** (^ also means power). An expression that starts with '-' goes "
+        'after --, as in: gradx eval --at x=1 -- "-x**2". Exit codes: 0 every point ok, '
+        "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input."
+    )
+
+
+@app.command("eval", epilog=_functions_epilog())
 def eval_command(
     expression: Annotated[
-        str, typer.Argument(help="A math expression such as 'sin(x)*exp(-x^2/10)'.")
+        str,
+        typer.Argument(
+            metavar="EXPRESSION", help="A math expression such as 'sin(x)*exp(-x^2/10)'."
+        ),
     ],
     at: Annotated[
         list[str] | None,
-        typer.Option("--at", help="A point: x=1.5, x=1,y=2 or a bare 1.5. Repeatable."),
+        typer.Option(
+            "--at", metavar="POINT", help="A point: x=1.5, x=1,y=2 or a bare 1.5. Repeatable."
+        ),
     ] = None,
     range_: Annotated[
         list[str] | None,
-        typer.Option("--range", help="A:B or A:B:STEP, or x=A:B per variable (a grid)."),
+        typer.Option(
+            "--range",
+            metavar="RANGE",
+            help="A range such as -6.28:6.28, 0:1:0.1 (with a step) or x=-1:1 (one per variable: a grid).",
+        ),
     ] = None,
     steps: Annotated[
-        int | None, typer.Option("--steps", help="Points per range without STEP [default: 13].")
+        int | None,
+        typer.Option("--steps", metavar="N", help="Points per range without a step (default 13)."),
     ] = None,
-    order: Annotated[int, typer.Option("--order", help="Derivative order (2: Hessian).")] = 1,
+    order: Annotated[
+        int,
+        typer.Option(
+            "--order", metavar="K", help="Derivative order (2 with several variables: the Hessian)."
+        ),
+    ] = 1,
     wrt: Annotated[
         list[str] | None,
-        typer.Option("--wrt", help="Differentiate only with respect to these variables."),
+        typer.Option(
+            "--wrt",
+            metavar="VARS",
+            help="Differentiate only with respect to these variables (x or x,y).",
+        ),
     ] = None,
-    dtype: Annotated[str, typer.Option("--dtype", help="float64 or float32.")] = "float64",
-    rtol: Annotated[float | None, typer.Option("--rtol", help="Relative tolerance.")] = None,
-    atol: Annotated[float | None, typer.Option("--atol", help="Absolute tolerance.")] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="Print every row.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    dtype: Annotated[
+        str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")
+    ] = "float64",
+    rtol: Annotated[
+        float | None,
+        typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),
+    ] = None,
+    atol: Annotated[
+        float | None,
+        typer.Option("--atol", metavar="ATOL", help="Absolute tolerance (default per dtype)."),
+    ] = None,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Print every row, not only the interesting ones.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of the table.")
+    ] = False,
     csv_path: Annotated[
-        Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")
+        Path | None,
+        typer.Option("--csv", metavar="FILE", help="Also write every row to this CSV file."),
     ] = None,
 ) -> None:
     """Evaluate an expression and its derivatives; check autograd against sympy and finite differences.

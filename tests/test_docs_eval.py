@@ -1,0 +1,31 @@
+"""docs/eval.md stays in sync with the vocabulary and the tolerance table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradx.tolerances import TOLERANCES
+from gradx.vocabulary import ALIASES, FUNCTIONS
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "eval.md").read_text(encoding="utf-8")
+
+
+def test_every_function_and_alias_is_documented():
+    for name in FUNCTIONS:
+        assert f"| `{name}` |" in DOC, name
+    for alias, target in ALIASES.items():
+        assert f"`{alias}` = `{target}`" in DOC
+
+
+def test_no_undocumented_names_in_the_function_table():
+    table = [line for line in DOC.splitlines() if line.startswith("| `")]
+    names = {line.split("`")[1] for line in table}
+    assert names == set(FUNCTIONS)
+
+
+def test_tolerance_table_matches_the_code():
+    for dtype, tol in TOLERANCES.items():
+        assert (
+            f"| {dtype} | {tol.rtol:g} | {tol.atol:g} | {tol.fd_rtol:g} | {tol.fd_atol:g} | {tol.fd_target:g} |"
+            in DOC
+        )
