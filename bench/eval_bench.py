@@ -50,12 +50,16 @@ def peak_rss(cmd: list[str]) -> int:
         "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True
+    )
     return int(out.stdout.strip())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-1e7", action="store_true", help="skip the 10-million-point run")
     args = parser.parse_args()
@@ -63,7 +67,9 @@ def main() -> None:
     imports_cmd = [sys.executable, "-c", "import torch, sympy"]
     for n in (1_000, 1_000_000):
         hand_cmd = [sys.executable, str(HERE / "handwritten_eval.py"), str(n)]
-        t = interleaved({"gradx": gradx_cmd(n), "hand": hand_cmd, "imports": imports_cmd}, args.repeat)
+        t = interleaved(
+            {"gradx": gradx_cmd(n), "hand": hand_cmd, "imports": imports_cmd}, args.repeat
+        )
         (g, g_min), (h, h_min), (i, i_min) = t["gradx"], t["hand"], t["imports"]
         print(
             f"N = {n:>9,}: median gradx {g:.2f} s, hand-written {h:.2f} s, imports {i:.2f} s "

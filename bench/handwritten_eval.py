@@ -18,8 +18,10 @@ with torch.no_grad():
     xd = x.detach()
     symbolic = derivative(xd)
     h = 1e-6
-    numeric = (torch.sin(xd + h) * torch.exp(-((xd + h) ** 2) / 10)
-               - torch.sin(xd - h) * torch.exp(-((xd - h) ** 2) / 10)) / (2 * h)
+    numeric = (
+        torch.sin(xd + h) * torch.exp(-((xd + h) ** 2) / 10)
+        - torch.sin(xd - h) * torch.exp(-((xd - h) ** 2) / 10)
+    ) / (2 * h)
     err = (autograd - symbolic).abs().max().item()
     num_err = (autograd - numeric).abs().max().item()
 print(f"{n} points; max |autograd - symbolic| {err:.2e}; max |autograd - numeric| {num_err:.2e}")
