@@ -161,6 +161,20 @@ def eval_command(
         Path | None,
         typer.Option("--csv", metavar="FILE", help="Also write every row to this CSV file."),
     ] = None,
+    plot: Annotated[
+        bool,
+        typer.Option(
+            "--plot", help="Also draw f and its derivatives over the range on the terminal."
+        ),
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            metavar="FILE",
+            help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx[plot]).",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate an expression and its derivatives; check autograd against sympy and finite differences.
 
@@ -182,7 +196,15 @@ def eval_command(
             atol=atol,
         )
         prepared = PreparedEvaluation(request)
+        if plot or save is not None:
+            from gradx.render.eval_plot_data import check_plot_request
+
+            check_plot_request(request, prepared, terminal=plot, save=save, json_out=json_out)
         _, code = run_and_emit(prepared, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
+        if plot or save is not None:
+            from gradx.render.eval_plot_output import emit_plots
+
+            emit_plots(request, prepared, terminal=plot, save=save)
     raise typer.Exit(int(code))
 
 
