@@ -58,6 +58,8 @@ class Entry:
     title: Text
     patterns: tuple[Pattern, ...]
     context: re.Pattern[str] | None  # must also be found just before the message, if set
+    context_squeezed: re.Pattern[str] | None  # the same without spaces or word boundaries
+    unless: tuple[re.Pattern[str], ...]  # squeezed regexes that, found around the message, veto it
     examples: tuple[str, ...]
     explanation: Text
     causes: tuple[CauseText, ...]
@@ -142,6 +144,12 @@ def _entry(raw: dict, index: int) -> Entry:
     if len({c.id for c in causes}) != len(causes):
         raise ValueError(f"catalog: {where}: duplicate cause id")
     context = raw.get("context")
+    unless = []
+    for source in _strings(raw, "unless", where):
+        try:
+            unless.append(re.compile(squeeze_pattern(source), re.IGNORECASE))
+        except re.error as error:
+            raise ValueError(f"catalog: {where}: bad unless pattern {source!r}: {error}") from None
     return Entry(
         id=entry_id,
         kind=kind,
@@ -149,6 +157,10 @@ def _entry(raw: dict, index: int) -> Entry:
         title=_text(raw, "title", where),
         patterns=patterns,
         context=re.compile(context, re.IGNORECASE) if context else None,
+        context_squeezed=re.compile(squeeze_pattern(context).replace(r"\b", ""), re.IGNORECASE)
+        if context
+        else None,
+        unless=tuple(unless),
         examples=examples,
         explanation=_text(raw, "explanation", where),
         causes=tuple(causes),

@@ -24,7 +24,10 @@ _BACK = 400  # characters a pattern may need before its keyword
 _FORWARD = 6000  # ... and after it (the DDP messages are about 1,000 characters)
 _WINDOWS_PER_PATTERN = 20
 _CONTEXT = 400  # an entry's ``context`` regex must occur this close before the message
-_SMALL_TEXT = 64 * 1024  # below this, text without error lines is retried as one block
+_UNLESS_BEFORE = 200  # an entry's ``unless`` regexes are looked for this far before the message
+_UNLESS_AFTER = 400  # ... and this far after its start
+_SMALL_TEXT = 64 * 1024
+_REGION_CHARS = 20_000  # below this, text without error lines is retried as one block
 _SPACES = re.compile(r"\s+")
 
 
@@ -110,9 +113,22 @@ def _keyword_places(lowered: str, keyword: str, total: int) -> list[int]:
 
 
 def _in_context(entry: Entry, flat: str, match: re.Match[str]) -> bool:
-    if entry.context is None:
-        return True
-    return entry.context.search(flat, max(0, match.start() - _CONTEXT), match.start()) is not None
+    """The entry's ``context`` is present just before the match and no ``unless`` is near it.
+
+    ``unless`` patterns are compared with whitespace removed on both sides, so that a message
+    wrapped in the middle of a word still vetoes the entry (for example "This view was created
+    inside a custom Function" turns a no_grad-view match into a custom-Function one).
+    """
+    if entry.context is not None:
+        if entry.context.search(flat, max(0, match.start() - _CONTEXT), match.start()) is None:
+            return False
+    if entry.unless:
+        around = _SPACES.sub(
+            "", flat[max(0, match.start() - _UNLESS_BEFORE) : match.start() + _UNLESS_AFTER]
+        )
+        if any(pattern.search(around) for pattern in entry.unless):
+            return False
+    return True
 
 
 def _hit(entry: Entry, match: re.Match[str], flat: str) -> Hit:
@@ -145,13 +161,16 @@ def _squeezed_hits(paste: Paste, catalog: Catalog, kept: list[Hit]) -> list[Hit]
     matched_lines = {paste.line_at(hit.start) for hit in kept}
     matched_lines |= {paste.line_at(max(hit.start, hit.end - 1)) for hit in kept}
     regions: list[tuple[int, str]] = []
-    for error in paste.errors[-50:]:
+    starts = [error.line for error in paste.errors] + [len(paste.lines)]
+    first = max(0, len(paste.errors) - 50)
+    for index, error in enumerate(paste.errors[first:], start=first):
         if any(error.line <= line <= error.end for line in matched_lines):
             continue
+        # The message may go on after a blank line: take lines up to the next error line.
+        stop = min(starts[index + 1], error.line + 40)
         position = min(bisect_left(paste.flat_lines, error.line), len(paste.line_starts) - 1)
-        regions.append(
-            (paste.line_starts[position], " ".join(paste.lines[error.line : error.end + 1]))
-        )
+        text = " ".join(paste.lines[error.line : stop])[:_REGION_CHARS]
+        regions.append((paste.line_starts[position], text))
     if not paste.errors and not kept and paste.flat and len(paste.flat) <= _SMALL_TEXT:
         regions.append((0, paste.flat))
     found: list[Hit] = []
@@ -165,9 +184,16 @@ def _squeezed_hits(paste: Paste, catalog: Catalog, kept: list[Hit]) -> list[Hit]
                 match = pattern.squeezed.search(squeezed)
                 if match is None or len(match.group(0)) <= best_length:
                     continue
-                if entry.context is not None and not entry.context.search(
+                if entry.context_squeezed is not None and not entry.context_squeezed.search(
                     before + squeezed[: match.start()]
                 ):
+                    continue
+                window = (before + squeezed)[
+                    max(0, len(before) + match.start() - _UNLESS_BEFORE) : len(before)
+                    + match.start()
+                    + _UNLESS_AFTER
+                ]
+                if any(pattern.search(window) for pattern in entry.unless):
                     continue
                 groups = tuple((k, v) for k, v in match.groupdict().items() if v)
                 message = _SPACES.sub(" ", text).strip()

@@ -23,12 +23,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PREFIX = re.compile(
     r"^[ \t]*(?:"
     r">+[ \t]?"  # e-mail and Markdown quotes, >>> prompts
-    r"|\.\.\.[ \t]"  # ... continuation prompts
     r"|\[(?:rank|RANK|default)[ \t]?\d*\]:[ \t]?"  # torchrun / elastic launchers
     r"|\*\*\*[ \t]"  # pdb and some loggers
     r"|#[ \t]"  # comments pasted from notebooks
     r"|E[ \t]{3}"  # pytest failure lines
-    r"|\|[ \t]"  # table or log-viewer gutters
     r")"
 )
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)[\w+.-]*[ \t]*$")
