@@ -194,7 +194,10 @@ class Script:
             if definition is None or definition in seen:
                 continue
             seen.append(definition)
-            for read in names_read(_value_part(definition)):
+            reads = names_read(_value_part(definition))
+            if isinstance(definition, ast.AugAssign):
+                reads.append(_root_name(definition.target))  # x += 1 reads x as well
+            for read in reads:
                 queue.append((read, definition))
             for body in self._called_bodies(definition):
                 if body not in seen:

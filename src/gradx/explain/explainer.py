@@ -17,7 +17,7 @@ from pathlib import Path
 from gradx.errors import ExitCode, GradxError
 from gradx.explain.catalog import Catalog, Entry, load_catalog
 from gradx.explain.diagnose import diagnose, read_user_source
-from gradx.explain.matcher import Hit, find_hits
+from gradx.explain.matcher import Hit, ascii_lower, find_hits
 from gradx.explain.model import Cause, Explanation, Finding, Fix, RunSummary, SourceLine
 from gradx.explain.paste import (
     MAX_INPUT_BYTES,
@@ -72,7 +72,8 @@ def explain_text(text: str, lang: str, *, truncated: bool = False) -> Explanatio
                 "pipe the text output of your program: python train.py 2>&1 | gradx explain-error",
             ),
         )
-    unrecognised = _unrecognised(paste, recognised_lines)
+    keywords = {p.keyword for o in occurrences for p in o.entry.patterns if p.keyword}
+    unrecognised = _unrecognised(paste, recognised_lines, keywords)
     notes = ("input-truncated",) if truncated else ()
     return _explanation(
         occurrences, catalog, lang, source="text", unrecognised=unrecognised, notes=notes
@@ -405,11 +406,17 @@ def _primary(occurrences: list[_Occurrence]) -> _Occurrence | None:
     return occurrences[0] if occurrences else None
 
 
-def _unrecognised(paste: Paste, covered: set[int]) -> tuple[str, ...]:
-    """Error lines of the paste that no catalog entry recognised (first line of each, unique)."""
+def _unrecognised(paste: Paste, covered: set[int], keywords: set[str]) -> tuple[str, ...]:
+    """Error lines of the paste that no catalog entry recognised (first line of each, unique).
+
+    Lines holding the keyword of a recognised entry are repeats of it (counted, not matched
+    one by one in a long log) and are not listed.
+    """
     lines: list[str] = []
     for error in paste.errors:
         if any(error.line <= line <= error.end for line in covered):
+            continue
+        if any(keyword in ascii_lower(error.text) for keyword in keywords):
             continue
         text = _first_line(error.text)
         if text not in lines:

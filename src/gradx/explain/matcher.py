@@ -163,9 +163,12 @@ def _squeezed_hits(paste: Paste, catalog: Catalog, kept: list[Hit]) -> list[Hit]
     regions: list[tuple[int, str]] = []
     starts = [error.line for error in paste.errors] + [len(paste.lines)]
     first = max(0, len(paste.errors) - 50)
+    counted = {p.keyword for hit in kept for p in hit.entry.patterns if p.keyword}
     for index, error in enumerate(paste.errors[first:], start=first):
         if any(error.line <= line <= error.end for line in matched_lines):
             continue
+        if any(keyword in ascii_lower(error.text) for keyword in counted):
+            continue  # a repeat of a message already found (and counted) elsewhere
         # The message may go on after a blank line: take lines up to the next error line.
         stop = min(starts[index + 1], error.line + 40)
         position = min(bisect_left(paste.flat_lines, error.line), len(paste.line_starts) - 1)
