@@ -286,6 +286,77 @@ def explain_error(
     raise typer.Exit(code)
 
 
+# --------------------------------------------------------------------------- graph
+
+
+@app.command("graph")
+def graph_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPRESSION|FILE.py::NAME",
+            help="An expression such as '2*x*x', or a function in a file (as for gradx check).",
+        ),
+    ],
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="VALUES",
+            help="Input values: x=1.5, x=0,1,2,3 (a vector) or x=1,y=2. Repeatable.",
+        ),
+    ] = None,
+    shape: Annotated[
+        list[str] | None,
+        typer.Option("--shape", metavar="SHAPE", help="For a file: x=3,4 gives x that shape."),
+    ] = None,
+    dtype: Annotated[
+        str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")
+    ] = "float64",
+    depth: Annotated[
+        int | None,
+        typer.Option("--depth", metavar="N", min=1, help="Show N levels of the tree at most."),
+    ] = None,
+    dot: Annotated[
+        Path | None,
+        typer.Option("--dot", metavar="FILE", help="Also write the whole graph as Graphviz DOT."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of the tree.")
+    ] = False,
+    backward: Annotated[
+        bool,
+        typer.Option(
+            "--backward/--no-backward", help="Run backward and show each leaf's gradient."
+        ),
+    ] = True,
+) -> None:
+    """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
+
+    Examples: gradx graph "2*x*x" --at x=0,1,2,3 · gradx graph model.py::loss --depth 6.
+    Exit codes: 0 every leaf that requires grad got a gradient; 1 one did not, or backward
+    failed; 2 unusable input.
+    """
+    with _user_errors():
+        from gradx.graph.sources import expression_graph, is_script_target, script_graph
+        from gradx.render.graph_output import emit_graph
+
+        if dot is not None:
+            from gradx.atomic_file import check_writable
+
+            check_writable(dot)
+        if is_script_target(target):
+            graph = script_graph(
+                target, tuple(at or ()), tuple(shape or ()), dtype, backward=backward
+            )
+        else:
+            if shape:
+                raise GradxError("--shape is for a file target; for an expression use --at")
+            graph = expression_graph(target, tuple(at or ()), dtype, backward=backward)
+        code = emit_graph(graph, depth=depth, json_out=json_out, dot_path=dot)
+    raise typer.Exit(int(code))
+
+
 def main() -> None:
     """Entry point of the ``gradx`` console script."""
     try:

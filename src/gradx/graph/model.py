@@ -1,0 +1,124 @@
+"""The autograd graph as plain frozen dataclasses (no tensors): what ``gradx graph`` shows.
+
+Nodes are torch's backward functions (``grad_fn``), numbered in the order a depth-first walk from
+the output meets them; ``inputs`` lists, like ``grad_fn.next_functions``, the node each input's
+gradient goes to (``None``: an input that needs no gradient, such as a constant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """Shape and dtype of a tensor, and its values when it is small."""
+
+    shape: tuple[int, ...]
+    dtype: str  # "float64", as torch spells it without "torch."
+    values: tuple[float, ...] | None = None  # flattened; only for tensors of few elements
+    norm: float | None = None  # for larger tensors: their 2-norm
+
+
+@dataclass(frozen=True)
+class SavedValue:
+    """One ``_saved_*`` attribute of a backward node: what backward will need."""
+
+    name: str  # "self", "other", "result"... (the attribute without "_saved_")
+    tensor: TensorInfo | None  # None for a non-tensor (a number, a size, None)
+    refers_to: str  # the leaf's name, "#3" (the output of node 3), "constant", "cut" or ""
+    text: str  # the value of a non-tensor, shortened
+    cut: int | None = None  # for a cut tensor: its index in AutogradGraph.cuts
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A place where the graph was cut: a tensor that requires grad turned into one that doesn't."""
+
+    kind: str  # "detach", "data", "no_grad", "item", "tolist", "numpy" or "non-differentiable"
+    location: str  # "script.py:12", or "" when unknown
+    code: str  # that line of source, stripped
+    leaves: tuple[str, ...]  # the leaves whose gradient path was cut here
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One backward function of the graph."""
+
+    id: int
+    name: str  # "MulBackward0", "AccumulateGrad"...
+    outputs: tuple[TensorInfo, ...]  # what the forward operation produced
+    saved: tuple[SavedValue, ...]
+    inputs: tuple[int | None, ...]
+    leaf: str | None  # for AccumulateGrad: the name of the leaf tensor it accumulates into
+    cuts: tuple[int, ...]  # indices into AutogradGraph.cuts: cut tensors this operation used
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """An input tensor of the computation: does it require grad, and what gradient reached it."""
+
+    name: str
+    tensor: TensorInfo
+    requires_grad: bool
+    in_graph: bool  # reached from the output through the graph
+    grad: TensorInfo | None  # after backward; None when no gradient arrived (or no backward)
+    cut_by: tuple[int, ...]  # indices into AutogradGraph.cuts
+
+
+@dataclass(frozen=True)
+class AutogradGraph:
+    """The backward graph of one output, its leaves, where it was cut, and how backward went."""
+
+    title: str  # the expression, or script.py::NAME
+    output: TensorInfo
+    output_grad_fn: str | None  # None: the output does not require grad
+    root: int | None  # id of the output's grad_fn node
+    nodes: tuple[GraphNode, ...]  # nodes[i].id == i
+    leaves: tuple[Leaf, ...]
+    cuts: tuple[Cut, ...]
+    backward: str  # how backward was called, or why it was not
+    backward_error: str | None  # the error backward raised, if any
+    notes: tuple[str, ...] = ()  # how the inputs were chosen, and the like
+
+    @property
+    def starved_leaves(self) -> tuple[Leaf, ...]:
+        """Leaves that require grad but received no gradient."""
+        if self.backward_error is not None:
+            return ()  # what backward would have delivered is unknown
+        return tuple(leaf for leaf in self.leaves if leaf.requires_grad and leaf.grad is None)
+
+    @property
+    def exit_ok(self) -> bool:
+        """True when backward ran and every leaf that requires grad got a gradient."""
+        return self.backward_error is None and self.root is not None and not self.starved_leaves
+
+
+@dataclass(frozen=True)
+class ViewItem:
+    """One line of the tree view.
+
+    ``kind`` is ``node`` (a node shown with its inputs below it), ``ref`` (a node already shown
+    above), ``fold`` (repeats of the structure just shown, hidden), ``more`` (nodes below
+    ``--depth``) or ``cut`` (a cut tensor this node used).
+    """
+
+    kind: str
+    node: int | None = None
+    children: tuple[ViewItem, ...] = ()
+    hidden: int = 0  # nodes hidden by a fold or by --depth
+    repeats: int = 0  # for a fold: how many more times the pattern repeats
+    pattern: tuple[str, ...] = ()  # for a fold: the node names of one repeat
+    cut: int | None = None
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """The tree to print, with how many nodes it shows and hides."""
+
+    root: ViewItem | None
+    total: int
+    shown: int
+    folded: int
+    below_depth: int
+    depth: int | None

@@ -1,0 +1,34 @@
+"""Wires ``gradx graph``'s outputs: the tree (or JSON) on stdout, DOT to a file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gradx.errors import ExitCode
+from gradx.graph.model import AutogradGraph
+
+
+def emit_graph(
+    graph: AutogradGraph, *, depth: int | None, json_out: bool, dot_path: Path | None
+) -> ExitCode:
+    """Fold the graph for display, print it, write the DOT file; the exit code it deserves."""
+    from gradx.graph.view import build_view
+
+    view = build_view(graph, depth)
+    if dot_path is not None:
+        from gradx.atomic_file import atomic_write
+        from gradx.render.graph_dot import dot_source
+
+        with atomic_write(dot_path) as handle:
+            handle.write(dot_source(graph))
+    if json_out:
+        from gradx.render.graph_json import graph_json
+
+        sys.stdout.write(graph_json(graph, view) + "\n")
+    else:
+        from gradx.render.console import stdout_console
+        from gradx.render.graph_tree import render_graph
+
+        render_graph(graph, view, stdout_console())
+    return ExitCode.OK if graph.exit_ok else ExitCode.FAILED

@@ -1,0 +1,246 @@
+"""``gradx graph``: the backward graph as a rich Tree, from the output down to the leaves.
+
+Below the tree: every leaf with the gradient that reached it (or why none did), how backward
+was called, and how many nodes the tree shows, folds and hides. Draws only the graph model and
+the folded view built by ``gradx.graph``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from gradx.graph.model import (
+    AutogradGraph,
+    Cut,
+    GraphNode,
+    GraphView,
+    Leaf,
+    SavedValue,
+    TensorInfo,
+    ViewItem,
+)
+from gradx.render.numbers import fmt_value
+
+NUMBER = re.compile(r"-?\d+(\.\d*)?(e-?\d+)?")
+MAX_LEAF_ROWS = 16  # beyond it: the first and last leaves, and a count
+CUT_WORDS = {
+    "detach": ".detach()",
+    "data": ".data",
+    "no_grad": "torch.no_grad()",
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "numpy": ".numpy()",
+    "non-differentiable": "a non-differentiable operation",
+}
+
+
+def render_graph(graph: AutogradGraph, view: GraphView, console: Console) -> None:
+    """Print the tree, the leaves table, the backward line and the counts."""
+    console.print(view_group(graph, view))
+
+
+def graph_tree(graph: AutogradGraph, view: GraphView) -> Tree:
+    """The tree: the output at the top, each node's inputs below it."""
+    out = graph.output
+    label = Text.assemble(("output", "bold"), f" {_tensor(out)}")
+    if out.values is not None:
+        label.append(f" = {_values(out)}")
+    label.append(f" · grad_fn={graph.output_grad_fn}" if graph.output_grad_fn else " · no grad_fn")
+    tree = Tree(label, guide_style="dim")
+    if view.root is None:
+        tree.add(Text("(no graph: the output does not require grad)", style="yellow"))
+        return tree
+    _add(tree, view.root, graph)
+    return tree
+
+
+def _add(parent: Tree, item: ViewItem, graph: AutogradGraph) -> None:
+    """Add an item and its children (recursion depth is bounded by the view's depth)."""
+    branch = parent.add(_label(item, graph))
+    for child in item.children:
+        _add(branch, child, graph)
+
+
+def _label(item: ViewItem, graph: AutogradGraph) -> Text:
+    if item.kind == "node":
+        return _node_label(graph.nodes[item.node], graph)
+    if item.kind == "ref":
+        node = graph.nodes[item.node]
+        what = f" ({node.leaf})" if node.leaf else ""
+        return Text(f"↑ #{node.id} {node.name}{what}, shown above", style="dim")
+    if item.kind == "fold":
+        return Text(
+            f"⋯ {item.repeats} more × [{' → '.join(item.pattern)}] with the same shapes "
+            f"({item.hidden} nodes folded)",
+            style="cyan",
+        )
+    if item.kind == "more":
+        return Text(
+            f"… {item.hidden} more node{'s' if item.hidden != 1 else ''} below "
+            "(raise --depth to see them)",
+            style="dim",
+        )
+    return _cut_label(graph.cuts[item.cut])
+
+
+def _node_label(node: GraphNode, graph: AutogradGraph) -> Text:
+    text = Text.assemble((f"#{node.id} ", "dim"), (node.name, "bold"))
+    if node.leaf is not None:
+        leaf = _leaf(graph, node.leaf)
+        text.append(f" → {node.leaf}", style="bold cyan")
+        if leaf is not None:
+            text.append(f" {_tensor(leaf.tensor)} · leaf, requires_grad")
+            if leaf.grad is not None:
+                text.append(f" · grad {_values(leaf.grad)}", style="green")
+        return text
+    if node.outputs:
+        text.append(" → " + ", ".join(_tensor(t) for t in node.outputs))
+    shown = [s for s in node.saved if s.tensor is not None or _plain_number(s)]
+    if shown:
+        text.append(" · saved: ", style="dim")
+        text.append(", ".join(_saved(s, graph) for s in shown))
+    return text
+
+
+def _plain_number(saved: SavedValue) -> bool:
+    """Numbers worth a glance (``exponent=2``); sizes, strides and unit scales are noise."""
+    return saved.name not in ("alpha", "beta") and NUMBER.fullmatch(saved.text) is not None
+
+
+def _saved(saved: SavedValue, graph: AutogradGraph) -> str:
+    if saved.tensor is None:
+        return f"{saved.name}={saved.text}"
+    if saved.cut is not None:
+        cut = graph.cuts[saved.cut]
+        return f"{saved.name}={_values(saved.tensor)} (cut by {CUT_WORDS.get(cut.kind, cut.kind)})"
+    if saved.refers_to == "constant" and saved.tensor.values is not None:
+        return f"{saved.name}={_values(saved.tensor)} (constant)"
+    if saved.refers_to:
+        return f"{saved.name}={saved.refers_to} {_shape(saved.tensor.shape)}"
+    return f"{saved.name}={_tensor(saved.tensor)}"
+
+
+def _cut_label(cut: Cut) -> Text:
+    where = f" at {cut.location}" if cut.location else ""
+    code = f" ({cut.code})" if cut.code else ""
+    who = ", ".join(cut.leaves) or "its inputs"
+    return Text(
+        f"✂ cut by {CUT_WORDS.get(cut.kind, cut.kind)}{where}{code}: "
+        f"no gradient flows back to {who} this way",
+        style="red",
+    )
+
+
+def leaves_table(graph: AutogradGraph) -> Table:
+    """One row per leaf: shape, dtype, requires_grad, and the gradient that reached it."""
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("leaf", no_wrap=True)
+    table.add_column("shape", no_wrap=True)
+    table.add_column("dtype", no_wrap=True)
+    table.add_column("requires_grad")
+    table.add_column("gradient after backward", overflow="fold")
+    leaves = list(graph.leaves)
+    hidden = 0
+    if len(leaves) > MAX_LEAF_ROWS:
+        keep = MAX_LEAF_ROWS - 4
+        hidden = len(leaves) - MAX_LEAF_ROWS
+        leaves = leaves[:keep] + [None] + leaves[-4:]
+    for leaf in leaves:
+        if leaf is None:
+            table.add_row(f"… {hidden} more", "", "", "", "")
+            continue
+        table.add_row(
+            leaf.name,
+            _shape(leaf.tensor.shape),
+            leaf.tensor.dtype,
+            "yes" if leaf.requires_grad else "no",
+            _gradient_cell(leaf, graph),
+        )
+    return table
+
+
+def _gradient_cell(leaf: Leaf, graph: AutogradGraph) -> Text:
+    if not leaf.requires_grad:
+        return Text("— (does not require grad)", style="dim")
+    if graph.backward_error is not None:
+        return Text("? (backward failed)", style="yellow")
+    if leaf.grad is not None:
+        return Text(_values(leaf.grad), style="green")
+    why = "not connected to the output"
+    if leaf.cut_by:
+        cuts = [graph.cuts[i] for i in leaf.cut_by]
+        why = "cut by " + "; ".join(
+            CUT_WORDS.get(c.kind, c.kind) + (f" at {c.location}" if c.location else "")
+            for c in cuts
+        )
+    return Text(f"✗ none: {why}", style="bold red")
+
+
+def footer_lines(graph: AutogradGraph, view: GraphView) -> list[Text]:
+    """How backward was called (or failed), notes, leaves without gradient, the node counts."""
+    lines = [Text(f"backward: {graph.backward}")]
+    if graph.backward_error is not None:
+        lines.append(Text(f"backward failed: {graph.backward_error}", style="bold red"))
+        lines.append(Text('  gradx explain-error "<the message>" explains autograd errors'))
+    for note in graph.notes:
+        lines.append(Text(f"note: {note}", style="dim"))
+    starved = graph.starved_leaves
+    if starved:
+        names = ", ".join(leaf.name for leaf in starved)
+        lines.append(
+            Text(
+                f"{len(starved)} leaf tensor{'s' if len(starved) != 1 else ''} that "
+                f"require{'s' if len(starved) == 1 else ''} grad received no gradient: {names}",
+                style="bold red",
+            )
+        )
+    lines.append(Text(_counts(view), style="dim"))
+    return lines
+
+
+def _counts(view: GraphView) -> str:
+    if view.root is None:
+        return "0 nodes"
+    parts = [f"{view.total} node{'s' if view.total != 1 else ''}"]
+    hidden = view.folded + view.below_depth
+    if not hidden:
+        return parts[0] + ", all shown"
+    parts.append(f"{view.shown} shown")
+    if view.folded:
+        parts.append(f"{view.folded} folded (repeats)")
+    if view.below_depth:
+        parts.append(f"{view.below_depth} below --depth {view.depth}")
+    return ", ".join(parts)
+
+
+def _leaf(graph: AutogradGraph, name: str) -> Leaf | None:
+    return next((leaf for leaf in graph.leaves if leaf.name == name), None)
+
+
+def _tensor(info: TensorInfo) -> str:
+    return f"{_shape(info.shape)} {info.dtype}"
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _values(info: TensorInfo) -> str:
+    if info.values is not None:
+        numbers = [fmt_value(v, 6) for v in info.values]
+        return numbers[0] if not info.shape else "[" + ", ".join(numbers) + "]"
+    if info.norm is not None:
+        return f"‖·‖ = {fmt_value(info.norm, 6)}"
+    return "…"
+
+
+def view_group(graph: AutogradGraph, view: GraphView) -> Group:
+    """Everything ``render_graph`` prints, as one renderable (for tests and embedding)."""
+    return Group(graph_tree(graph, view), leaves_table(graph), *footer_lines(graph, view))
