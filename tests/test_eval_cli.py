@@ -179,3 +179,10 @@ def test_version_and_help(run_cli):
         "--all",
     ):
         assert option in help_text
+
+
+def test_too_many_derivatives_are_refused(run_cli):
+    names = "+".join(f"v{i}" for i in range(16))
+    result = run_cli("eval", names, "--at", ",".join(f"v{i}=1" for i in range(16)), "--order", "3")
+    assert result.exit_code == 2
+    assert "816 derivatives; the limit is 200: choose some with --wrt" in result.stderr

@@ -164,3 +164,16 @@ def test_long_ranges_keep_the_interesting_rows():
     assert {0, 500, 1000} <= shown
     assert report.hidden_rows == 1001 - len(report.rows)
     assert len(report.rows) < 30
+
+
+def test_exploding_symbolic_derivatives_are_skipped_not_waited_for():
+    nested = "x"
+    for _ in range(40):
+        nested = f"sin({nested})"
+    report = evaluate_expression(EvalRequest(nested, at=("x=0.5",), order=6))
+    assert report.header.derivatives[0].startswith(
+        "(not computed: the symbolic derivative has more than"
+    )
+    (row,) = report.rows
+    assert row.derivatives[0].symbolic is None
+    assert row.status is Status.OK  # judged against finite differences alone

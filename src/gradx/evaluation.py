@@ -20,6 +20,7 @@ from gradx.vocabulary import MAX_ORDER
 
 DTYPES = ("float64", "float32")
 CHUNK_SIZE = 1 << 18  # measured fastest on 2 cores (bench/eval_bench.py); bounds memory
+MAX_DERIVATIVES = 200
 TABLE_LIMIT = 25  # up to this many points, every row is shown
 NOT_OK_SHOWN = 12  # beyond it: the first non-ok rows...
 WORST_SHOWN = 3  # ...the worst errors, and the first and last rows
@@ -63,6 +64,12 @@ class PreparedEvaluation:
 
         parsed = parse_expression(request.expression)
         wrt = _resolve_wrt(request.wrt, parsed.variables)
+        count = math.comb(len(wrt) + request.order - 1, request.order)
+        if count > MAX_DERIVATIVES:
+            raise GradxError(
+                f"--order {request.order} with {len(wrt)} variables means {count:,} derivatives; "
+                f"the limit is {MAX_DERIVATIVES}: choose some with --wrt"
+            )
         self.grid = build_grid(parsed.variables, request.at, request.ranges, request.steps)
 
         from gradx.pointwise import PointwiseEvaluator  # imports torch and sympy

@@ -19,7 +19,7 @@ from gradx import finite_difference as fd
 from gradx.autograd_eval import derivative_keys, values_and_derivatives
 from gradx.expression import ParsedExpression
 from gradx.models import STATUS_RANK, DerivativeResult, EvalHeader, PointResult, Status, key_label
-from gradx.sympy_backend import derivative, symbol, to_sympy
+from gradx.sympy_backend import DerivativeTooLarge, derivative, symbol, to_sympy
 from gradx.sympy_evaluator import SymbolicUnsupported, evaluate_sympy
 from gradx.tolerances import Tolerance, tolerance_for
 from gradx.torch_backend import evaluate
@@ -79,9 +79,17 @@ class PointwiseEvaluator:
         self.dtype = _TORCH_DTYPES[dtype]
         self.tol: Tolerance = tolerance_for(dtype, rtol, atol)
         self.keys: tuple[Key, ...] = derivative_keys(wrt, order)
+        self.skipped: dict[Key, str] = {}
         self.expr = to_sympy(parsed)
-        self.symbolic = tuple(derivative(self.expr, key) for key in self.keys)
+        self.symbolic: tuple[sp.Expr | None, ...] = tuple(self._derivative(k) for k in self.keys)
         self.non_smooth = parsed.uses(*_NON_SMOOTH)
+
+    def _derivative(self, key: Key) -> sp.Expr | None:
+        try:
+            return derivative(self.expr, key)
+        except DerivativeTooLarge as why:
+            self.skipped[key] = f"(not computed: the symbolic derivative has {why})"
+            return None
 
     def header(self) -> EvalHeader:
         """Text forms of f and its derivatives, and the settings."""
@@ -94,8 +102,14 @@ class PointwiseEvaluator:
             keys=self.keys,
             expression_text=sp.sstr(self.expr),
             expression_pretty=_pretty(self.expr),
-            derivatives=tuple(sp.sstr(d) for d in self.symbolic),
-            derivatives_pretty=tuple(_pretty(d) for d in self.symbolic),
+            derivatives=tuple(
+                sp.sstr(d) if d is not None else self.skipped[k]
+                for k, d in zip(self.keys, self.symbolic, strict=True)
+            ),
+            derivatives_pretty=tuple(
+                _pretty(d) if d is not None else self.skipped[k]
+                for k, d in zip(self.keys, self.symbolic, strict=True)
+            ),
             rtol=self.tol.rtol,
             atol=self.tol.atol,
         )
@@ -152,17 +166,19 @@ class PointwiseEvaluator:
     def _key_columns(
         self,
         key: Key,
-        sym_expr: sp.Expr,
+        sym_expr: sp.Expr | None,
         x: Mapping[str, Tensor],
         x64: Mapping[str, Tensor],
         auto: Tensor,
         value64: Tensor,
     ) -> KeyColumns:
         n = auto.shape[0]
-        try:
-            symbolic: Tensor | None = evaluate_sympy(sym_expr, x64, torch.float64).clone()
-        except SymbolicUnsupported:
-            symbolic = None
+        symbolic: Tensor | None = None
+        if sym_expr is not None:
+            try:
+                symbolic = evaluate_sympy(sym_expr, x64, torch.float64).clone()
+            except SymbolicUnsupported:
+                symbolic = None
         if symbolic is not None:
             self._refine_symbolic(sym_expr, symbolic, x64, value64)
         numeric = fd.robust_derivative(self.f, x, key, target=self.tol.fd_target)

@@ -96,6 +96,40 @@ def _convert(node: Node) -> Any:
     return SYMPY_FUNCTIONS[node.function](*(_convert(a) for a in node.args))
 
 
+# Derivatives of nested expressions grow combinatorially (sin nested 40 deep: 861 nodes at
+# order 1, 36,041 at order 2, 759,361 at order 3, after 15 s). Differentiation stops before a
+# step whose input is already this large, and a result larger than the second limit is dropped.
+MAX_NODES_TO_DIFFERENTIATE = 4_000
+MAX_DERIVATIVE_NODES = 40_000
+
+
+class DerivativeTooLarge(Exception):
+    """The symbolic derivative would be too large to compute or evaluate in reasonable time."""
+
+
+def size(expr: sp.Expr, limit: int) -> int:
+    """The number of nodes of ``expr``, counting stops just past ``limit``."""
+    count = 0
+    for _ in sp.preorder_traversal(expr):
+        count += 1
+        if count > limit:
+            break
+    return count
+
+
 def derivative(expr: sp.Expr, key: tuple[str, ...]) -> sp.Expr:
-    """The symbolic derivative of ``expr`` with respect to the variables in ``key``, in order."""
-    return sp.diff(expr, *(symbol(name) for name in key)) if key else expr
+    """The symbolic derivative of ``expr`` with respect to the variables in ``key``, in order.
+
+    Raises ``DerivativeTooLarge`` instead of running for minutes on expressions whose
+    derivatives explode in size.
+    """
+    result = expr
+    for name in key:
+        if size(result, MAX_NODES_TO_DIFFERENTIATE) > MAX_NODES_TO_DIFFERENTIATE:
+            raise DerivativeTooLarge(
+                f"more than {MAX_NODES_TO_DIFFERENTIATE:,} terms to differentiate"
+            )
+        result = sp.diff(result, symbol(name))
+    if size(result, MAX_DERIVATIVE_NODES) > MAX_DERIVATIVE_NODES:
+        raise DerivativeTooLarge(f"more than {MAX_DERIVATIVE_NODES:,} terms")
+    return result

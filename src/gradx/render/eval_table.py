@@ -10,6 +10,8 @@ from rich.text import Text
 from gradx.models import EvalReport, PointResult, Status, key_label
 from gradx.render.numbers import TABLE_DIGITS, fmt_error, fmt_value
 
+MAX_FORMULA = 600  # characters of a derivative shown above the table
+
 STATUS_STYLE = {
     Status.OK: "green",
     Status.NONDIFFERENTIABLE: "yellow",
@@ -36,6 +38,8 @@ def formulas(report: EvalReport) -> Group:
     if _squash(h.expression_pretty) != _squash(h.expression):
         lines.append(Text(f"{' ' * (len(args) + 4)}= {h.expression_pretty}", style="dim"))
     for key, text in zip(h.keys, h.derivatives_pretty, strict=True):
+        if len(text) > MAX_FORMULA:
+            text = f"{text[:MAX_FORMULA]}… ({len(text):,} characters; --json has all of it)"
         label = key_label(key, h.variables)
         shown = f"{label}({args})" if len(h.variables) == 1 else label
         lines.append(Text.assemble((shown, "bold"), " = ", text))
