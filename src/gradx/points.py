@@ -21,21 +21,12 @@ MAX_POINTS = 100_000_000
 
 @dataclass(frozen=True)
 class Axis:
-    """The values one variable takes: an explicit list, or an evenly spaced range."""
+    """The values one variable takes: ``count`` evenly spaced values from start to stop."""
 
     name: str
     start: float
     stop: float
     count: int
-    values: tuple[float, ...] | None = None  # explicit values (from --at)
-
-    def value(self, index: int) -> float:
-        """The index-th value of the axis."""
-        if self.values is not None:
-            return self.values[index]
-        if self.count == 1:
-            return self.start
-        return self.start + (self.stop - self.start) * index / (self.count - 1)
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,6 @@ class PointwiseEvaluator:
                 symbolic[i] = exact.real
 
     def _analyse(self, candidates: Tensor, x64: Mapping[str, Tensor]) -> Kinks:
-        n = candidates.shape[0]
         idx = candidates.nonzero().squeeze(1)
         result = Kinks(idx, {})
         if idx.numel() == 0:
@@ -217,7 +216,6 @@ class PointwiseEvaluator:
         sub = {v: t[idx] for v, t in x64.items()}
         for v in self.wrt:
             result.per_variable[v] = diagnosis.analyse_kinks(self.f64, sub, [v], self.order)
-        del n
         return result
 
     def _judge(

@@ -6,7 +6,6 @@ exactly what torch gives (``relu'(0) = 0``, ``sqrt(x**2)`` has a NaN gradient at
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -128,8 +127,3 @@ def evaluate(
     if trace is not None:
         trace[id(node)] = result
     return result
-
-
-def constant_tensor(value: float, dtype: torch.dtype) -> Tensor:
-    """A 0-d tensor (used where a Python float must become a tensor)."""
-    return torch.tensor(value if math.isfinite(value) else float("nan"), dtype=dtype)
