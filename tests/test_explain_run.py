@@ -208,3 +208,22 @@ def test_run_in_chinese(run_cli):
     assert result.exit_code == 0
     assert "原地修改需要梯度的叶子张量的视图(切片)" in result.stdout
     assert "✔ 对叶子的元素或切片赋值(w[i] = …)。" in result.stdout
+
+
+def test_the_readme_example_shows_real_output(run_cli, monkeypatch):
+    """Every line of the README's --run example (apart from the […] cut markers) is printed, in order."""
+    root = SCRIPTS.parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- section: explain-error -->") :]
+    command = "$ gradx explain-error --run tests/explain_scripts/modified_in_place.py\n"
+    block = section[section.index(command) + len(command) :]
+    shown = block[: block.index("```")].splitlines()
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("COLUMNS", "100")
+    result = run_cli("explain-error", "--run", "tests/explain_scripts/modified_in_place.py")
+    assert result.exit_code == 0
+    real = iter(result.stdout.splitlines())
+    for line in shown:
+        if line.startswith("[…"):  # a cut marker
+            continue
+        assert line in real, f"README line not in the real output (in order): {line!r}"

@@ -413,7 +413,9 @@ def _unrecognised(paste: Paste, covered: set[int], keywords: set[str]) -> tuple[
     one by one in a long log) and are not listed.
     """
     lines: list[str] = []
-    for error in paste.errors:
+    for error in reversed(paste.errors[-5000:]):  # the last ones matter: a log ends with its crash
+        if len(lines) == _MAX_UNRECOGNISED:
+            break
         if any(error.line <= line <= error.end for line in covered):
             continue
         if any(keyword in ascii_lower(error.text) for keyword in keywords):
@@ -421,7 +423,7 @@ def _unrecognised(paste: Paste, covered: set[int], keywords: set[str]) -> tuple[
         text = _first_line(error.text)
         if text not in lines:
             lines.append(text)
-    return tuple(lines[-_MAX_UNRECOGNISED:])
+    return tuple(reversed(lines))
 
 
 # -- occurrences to the public dataclasses ----------------------------------------------------

@@ -29,6 +29,7 @@ _PREFIX = re.compile(
     r"|E[ \t]{3}"  # pytest failure lines
     r")"
 )
+_PREFIX_STARTS = frozenset(">[*#E")  # first characters _PREFIX can match (a cheap test)
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)[\w+.-]*[ \t]*$")
 _SPACES = re.compile(r"\s+")
 
@@ -37,6 +38,7 @@ _HEADER = re.compile(
     r"(?P<type>(?:[A-Za-z_]\w*\.){0,8}[A-Z]\w{0,80}(?:Error|Exception|Warning|Interrupt))"
     r"(?::[ \t]?(?P<msg>.*))?$"
 )
+_HEADER_WORDS = re.compile(r"Error|Exception|Warning|Interrupt")
 _CPP_WARNING = re.compile(r"^\[W[^\]]{0,200}\] Warning: (?P<msg>.*)$")
 _FRAME = re.compile(
     r'^\s*File "(?P<file>[^"]{1,1000})", line (?P<line>\d{1,9})(?:, in (?P<func>.*))?$'
@@ -116,10 +118,15 @@ def clean_line(line: str) -> str:
     """One line without colour codes, control characters, quote/launcher prefixes and backticks."""
     if len(line) > _MAX_LINE:
         line = line[:_MAX_LINE]
-    line = _CONTROL.sub("", _ANSI.sub("", line))
-    if _FENCE.match(line):
+    if "\x1b" in line:
+        line = _ANSI.sub("", line)
+    if not line.isprintable():  # cheap test first: most log lines have no control characters
+        line = _CONTROL.sub("", line)
+    if ("```" in line or "~~~" in line) and _FENCE.match(line):
         return ""
     for _ in range(4):  # "> [rank0]: > text": prefixes can be stacked
+        if line.lstrip()[:1] not in _PREFIX_STARTS:
+            break
         stripped = _PREFIX.sub("", line, count=1)
         if stripped == line:
             break
@@ -135,7 +142,7 @@ def parse_paste(text: str) -> Paste:
     flat_lines: list[int] = []
     offset = 0
     for index, line in enumerate(lines):
-        collapsed = _SPACES.sub(" ", line).strip()
+        collapsed = " ".join(line.split())
         if not collapsed:
             continue
         starts.append(offset)
@@ -156,6 +163,9 @@ def _error_lines(lines: tuple[str, ...]) -> list[ErrorLine]:
     index = 0
     while index < len(lines):
         line = lines[index].strip()
+        if not _HEADER_WORDS.search(line[:5000]):  # cheap test before the full header regex
+            index += 1
+            continue
         header = _HEADER.match(line) if len(line) < 5000 else None
         cpp = None if header else _CPP_WARNING.match(line)
         if not header and not cpp:
@@ -170,7 +180,7 @@ def _error_lines(lines: tuple[str, ...]) -> list[ErrorLine]:
                 break
             message.append(nxt)
             end += 1
-        text = _SPACES.sub(" ", " ".join(message)).strip()
+        text = " ".join(" ".join(message).split())
         found.append(
             ErrorLine(line=index, end=end, type=kind, text=f"{kind}: {text}" if text else kind)
         )
