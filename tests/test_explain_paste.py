@@ -163,6 +163,54 @@ RuntimeError: a leaf Variable that requires grad is being used in an in-place op
     )
 
 
+IPYTHON_8 = """\
+---------------------------------------------------------------------------
+RuntimeError                              Traceback (most recent call last)
+Cell In[3], line 2
+      1 x = torch.ones(3)
+----> 2 (x*2).sum().backward()
+
+File ~/venv/lib/python3.11/site-packages/torch/_tensor.py:626, in Tensor.backward(self, gradient, retain_graph, create_graph, inputs)
+    616 if has_torch_function_unary(self):
+--> 626 torch.autograd.backward(
+    627     self, gradient, retain_graph, create_graph, inputs=inputs
+    628 )
+
+RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn
+"""
+
+IPYTHON_7 = """\
+RuntimeError                              Traceback (most recent call last)
+<ipython-input-3-5d7f0c2e1b3a> in <module>
+      1 x = torch.ones(3)
+----> 2 (x*2).sum().backward()
+
+~/venv/lib/python3.8/site-packages/torch/tensor.py in backward(self, gradient, retain_graph, create_graph)
+--> 221         torch.autograd.backward(self, gradient, retain_graph, create_graph)
+
+RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"), [(IPYTHON_8, "Cell In[3]"), (IPYTHON_7, "<ipython-input-3-5d7f0c2e1b3a>")]
+)
+def test_jupyter_tracebacks_point_at_the_cell_line(text: str, cell: str):
+    finding = explain_text(text, "en").primary
+    assert finding.entry_id == "no-grad-fn"
+    assert (finding.where.file, finding.where.line, finding.where.source) == (
+        cell,
+        2,
+        "(x*2).sum().backward()",
+    )
+    assert [frame.library for frame in finding.frames] == [False, True]
+
+
+def test_a_log_line_that_looks_like_an_ipython_frame_is_not_one():
+    text = "loading weights.py in background\n" + ELEMENT_0
+    assert explain_text(text, "en").primary.where is None
+
+
 def test_none_grad_is_an_autograd_error_only_next_to_dot_grad():
     with_grad = "    p.grad.zero_()\nAttributeError: 'NoneType' object has no attribute 'zero_'"
     without = "    cache.zero_()\nAttributeError: 'NoneType' object has no attribute 'zero_'"

@@ -44,6 +44,12 @@ _FRAME = re.compile(
     r'^\s*File "(?P<file>[^"]{1,1000})", line (?P<line>\d{1,9})(?:, in (?P<func>.*))?$'
 )
 _IPYTHON_FRAME = re.compile(r"^\s*(?P<file>Cell In\s?\[\d{1,9}\]), line (?P<line>\d{1,9})")
+_IPYTHON_FILE = re.compile(
+    r"^\s*File (?P<file>[^\s\"][^:\"]{0,1000}\.py):(?P<line>\d{1,9}), in (?P<func>.{0,300})$"
+)
+_IPYTHON7_FRAME = re.compile(
+    r"^\s*(?P<file><ipython-input-[^>]{1,200}>|[^\s<>\"]{1,1000}\.py) in (?P<func>[\w<>.]{1,200})(?:\(.{0,300}\))?\s*$"
+)
 _IPYTHON_ARROW = re.compile(r"^-*> ?(?P<line>\d{1,9}) (?P<source>.*)$")
 _BOUNDARY = re.compile(
     r"^(?:Traceback \(most recent call last\)|During handling of the above exception"
@@ -189,39 +195,65 @@ def _error_lines(lines: tuple[str, ...]) -> list[ErrorLine]:
 
 
 def parse_frames(lines: tuple[str, ...] | list[str]) -> tuple[SourceLine, ...]:
-    """Frames of a printed Python (or IPython) traceback, with the source line printed under each."""
+    """Frames of a printed traceback, with the line of code shown for each.
+
+    Understands Python's ``File "x.py", line 3, in f`` (source on the next line), IPython 8's
+    ``Cell In[3], line 2`` and ``File ~/x.py:626, in f(...)``, and IPython 7's
+    ``<ipython-input-3-…> in <module>`` (IPython marks the line with ``---->``).
+    """
     frames: list[SourceLine] = []
     for index, line in enumerate(lines):
-        match = _FRAME.match(line) or _IPYTHON_FRAME.match(line)
-        if not match:
+        match = _FRAME.match(line)
+        python = match is not None
+        if match is None:
+            match = (
+                _IPYTHON_FRAME.match(line)
+                or _IPYTHON_FILE.match(line)
+                or _IPYTHON7_FRAME.match(line)
+            )
+        if match is None:
             continue
+        groups = match.groupdict()
+        number = int(groups["line"]) if groups.get("line") else 0
         source = ""
-        is_python = match.re is _FRAME
-        for following in lines[index + 1 : index + 8]:
+        for following in lines[index + 1 : index + 14]:
             stripped = following.strip()
-            if not stripped or _FRAME.match(following) or _HEADER.match(stripped):
+            if _is_frame_start(following) or _HEADER.match(stripped):
                 break
-            arrow = _IPYTHON_ARROW.match(stripped)
-            if arrow and int(arrow.group("line")) == int(match.group("line")):
-                source = arrow.group("source").strip()
-                break
-            if is_python:
-                if set(stripped) <= set("^~ "):  # Python 3.11+ underlines the failing part
+            if python:
+                if not stripped or set(stripped) <= set("^~ "):  # 3.11+ underlines the failing part
+                    if not stripped:
+                        break
                     continue
                 source = stripped
                 break
-        file = match.group("file")
-        function = match.groupdict().get("func") or ""
+            arrow = _IPYTHON_ARROW.match(stripped)
+            if arrow and (number == 0 or int(arrow.group("line")) == number):
+                number = int(arrow.group("line"))
+                source = arrow.group("source").strip()
+                break
+        if number == 0:
+            continue  # "name.py in f" without IPython's ----> line: not a frame after all
+        file = groups["file"]
         frames.append(
             SourceLine(
                 file=file,
-                line=int(match.group("line")),
-                function=function.strip(),
+                line=number,
+                function=(groups.get("func") or "").strip(),
                 source=source,
                 library=is_library_path(file),
             )
         )
     return tuple(frames)
+
+
+def _is_frame_start(line: str) -> bool:
+    return bool(
+        _FRAME.match(line)
+        or _IPYTHON_FRAME.match(line)
+        or _IPYTHON_FILE.match(line)
+        or _IPYTHON7_FRAME.match(line)
+    )
 
 
 def is_library_path(file: str) -> bool:
