@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from gradx.graph.sources import expression_graph
 from gradx.graph.view import build_view
@@ -95,3 +96,19 @@ def test_bad_inputs_exit_2_with_one_line(run_cli, tmp_path):
         assert result.exit_code == 2, (args, result.stdout)
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_no_backward_shows_the_graph_without_gradients(run_cli):
+    result = run_cli("graph", "x*x", "--at", "x=3", "--no-backward")
+    assert result.exit_code == 0
+    assert "— (no backward pass)" in result.stdout
+    assert "grad 6" not in result.stdout
+    assert "backward: no backward pass (--no-backward)" in result.stdout
+
+
+def test_failed_backward_is_a_failure_that_blames_no_leaf():
+    # No expression makes backward fail, so the model's rule is checked on a copy.
+    graph = expression_graph("x*x", ["x=3"])
+    failed = replace(graph, backward_error="RuntimeError: boom")
+    assert graph.exit_ok
+    assert not failed.exit_ok and failed.starved_leaves == ()

@@ -65,6 +65,7 @@ def trace_graph(
         backward=(how + "; " if how else "") + backward_text,
         backward_error=error,
         notes=tuple(notes),
+        backward_skipped=not backward,
     )
 
 

@@ -80,11 +80,12 @@ class AutogradGraph:
     backward: str  # how backward was called, or why it was not
     backward_error: str | None  # the error backward raised, if any
     notes: tuple[str, ...] = ()  # how the inputs were chosen, and the like
+    backward_skipped: bool = False  # --no-backward: no gradients were asked for
 
     @property
     def starved_leaves(self) -> tuple[Leaf, ...]:
         """Leaves that require grad but received no gradient."""
-        if self.backward_error is not None:
+        if self.backward_error is not None or self.backward_skipped:
             return ()  # what backward would have delivered is unknown
         return tuple(leaf for leaf in self.leaves if leaf.requires_grad and leaf.grad is None)
 

@@ -174,7 +174,7 @@ def collect_plot(request: EvalRequest, prepared: PreparedEvaluation) -> Plot:
     every_row = [row for report in reports for row in report.rows]
 
     value_panel = Panel(
-        title=f"f({', '.join(header.variables)}) = {header.expression_text}",
+        title=f"f({', '.join(header.variables)}) = {header.expression}",
         ylabel="f",
         curves=(Curve("f", "value", (), xs, values, "line"),),
         marks=_value_marks(reports, xs, values),

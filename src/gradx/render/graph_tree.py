@@ -171,6 +171,8 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph) -> Text:
         return Text("— (does not require grad)", style="dim")
     if graph.backward_error is not None:
         return Text("? (backward failed)", style="yellow")
+    if graph.backward_skipped:
+        return Text("— (no backward pass)", style="dim")
     if leaf.grad is not None:
         return Text(_values(leaf.grad), style="green")
     why = "not connected to the output"
