@@ -45,6 +45,7 @@ def render_line_plot(plot: LinePlot, *, width: int, colorless: bool) -> str:
     rows = len(plot.panels)
     fig.plot_size(width, PANEL_HEIGHT * rows + 1)
     fig.subplots(rows, 1)
+    fig.theme("simple")  # coloured curves on the terminal's own background
     for number, panel in enumerate(plot.panels, start=1):
         sub = fig.subplot(number, 1)
         _draw_panel(sub, panel, plot, width=width, colorless=colorless)
