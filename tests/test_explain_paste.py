@@ -267,5 +267,5 @@ def test_text_without_any_error_gets_general_advice():
 
 def test_chinese_explanations():
     finding = explain_text(ELEMENT_0, "zh").primary
-    assert finding.title == "损失不需要梯度(element 0 of tensors …)"
+    assert finding.title == "损失不需要梯度（element 0 of tensors …）"
     assert "计算图" in finding.explanation

@@ -206,8 +206,8 @@ def test_run_output_for_people_shows_the_users_frame_and_hides_library_frames(ru
 def test_run_in_chinese(run_cli):
     result = run_cli("explain-error", "--lang", "zh", "--run", str(SCRIPTS / "view_of_leaf.py"))
     assert result.exit_code == 0
-    assert "原地修改需要梯度的叶子张量的视图(切片)" in result.stdout
-    assert "✔ 对叶子的元素或切片赋值(w[i] = …)。" in result.stdout
+    assert "原地修改需要梯度的叶子张量的视图（切片）" in result.stdout
+    assert "✔ 对叶子的元素或切片赋值（w[i] = …）。" in result.stdout
 
 
 def test_the_readme_example_shows_real_output(run_cli, monkeypatch):

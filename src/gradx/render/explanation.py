@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from io import StringIO
 from typing import TYPE_CHECKING, Any
 
@@ -25,16 +26,16 @@ _LABELS: dict[str, dict[str, str]] = {
         "error": "error",
         "warning": "warning",
         "where": "Where",
-        "forward": "Forward",
+        "forward": "Forward: {note}",
         "forward_note": "the forward operation whose backward failed, found by anomaly detection",
         "what": "What happened",
         "causes": "Possible causes",
         "cause": "Cause",
         "applies": "this is what your code does",
         "fix": "How to fix",
-        "before": "Before",
-        "after": "After",
-        "docs": "Docs",
+        "before": "Before:",
+        "after": "After:",
+        "docs": "Docs:",
         "hidden": "… {n} library frame(s) hidden",
         "seen": "(seen {n} times)",
         "details": "Details",
@@ -56,32 +57,32 @@ _LABELS: dict[str, dict[str, str]] = {
         "error": "错误",
         "warning": "警告",
         "where": "位置",
-        "forward": "前向",
-        "forward_note": "反向失败的那个前向运算,由异常检测找到",
+        "forward": "前向：{note}",
+        "forward_note": "反向失败的那个前向运算，由异常检测找到",
         "what": "发生了什么",
         "causes": "可能的原因",
         "cause": "原因",
         "applies": "你的代码正是这种情况",
         "fix": "如何修复",
-        "before": "修改前",
-        "after": "修改后",
-        "docs": "文档",
+        "before": "修改前：",
+        "after": "修改后：",
+        "docs": "文档：",
         "hidden": "… 已隐藏 {n} 个库函数帧",
         "seen": "(出现 {n} 次)",
         "details": "细节",
         "not_recognised": "gradx 没有在输入中识别出 autograd 错误或警告。",
-        "found_lines": "找到的错误行(不是 gradx 认识的 autograd 错误):",
-        "also_found": "另外找到但未解释的:",
+        "found_lines": "找到的错误行（不是 gradx 认识的 autograd 错误）：",
+        "also_found": "另外找到但未解释的：",
         "advice": "一般建议",
-        "try_run": "让 gradx 运行脚本并自己捕获错误:gradx explain-error --run script.py",
-        "run_clean": "{script} 运行结束,没有 autograd 错误或警告(退出状态 {status})。",
-        "run_crashed": "{script} 在没有 Python 异常的情况下停止了(退出状态 {status})。",
-        "run_other": "{script} 抛出了一个 gradx 不认识的非 autograd 错误:",
+        "try_run": "让 gradx 运行你的脚本并自己捕获错误：gradx explain-error --run script.py",
+        "run_clean": "{script} 运行结束，没有 autograd 错误或警告（退出状态 {status}）。",
+        "run_crashed": "{script} 在没有 Python 异常的情况下停止了（退出状态 {status}）。",
+        "run_other": "{script} 抛出了一个 gradx 不认识的非 autograd 错误：",
         "run_anomaly": "脚本已在 torch.autograd.set_detect_anomaly(True) 下重新运行。",
-        "output_tail": "它在 stderr 上打印的最后几行:",
+        "output_tail": "它在 stderr 上打印的最后几行：",
         "input-truncated": "只读取了输入的最后 4 MiB。",
         "summary": "一句话",
-        "list_header": "共 {n} 条(gradx explain-error ID 查看其中一条)",
+        "list_header": "共 {n} 条（gradx explain-error ID 查看其中一条）",
     },
 }
 
@@ -139,7 +140,7 @@ def _print_finding(console: Console, finding: Finding, text: dict[str, str]) -> 
             console.print(line)
     if finding.forward is not None:
         console.print()
-        console.print(_text(f"{text['forward']}: {text['forward_note']}", "bold"))
+        console.print(_text(text["forward"].format(note=text["forward_note"]), "bold"))
         for line in _source_lines(finding.forward):
             console.print(line)
     console.print()
@@ -162,12 +163,12 @@ def _print_finding(console: Console, finding: Finding, text: dict[str, str]) -> 
     console.print(_text(text["fix"], "bold"))
     _print_wrapped(console, finding.fix.text, 2)
     console.print()
-    console.print(_text(f"  {text['before']}:", "red"))
+    console.print(_text(f"  {text['before']}", "red"))
     console.print(_code(finding.fix.before, 4), soft_wrap=True)
-    console.print(_text(f"  {text['after']}:", "green"))
+    console.print(_text(f"  {text['after']}", "green"))
     console.print(_code(finding.fix.after, 4), soft_wrap=True)
     console.print()
-    console.print(_text(f"{text['docs']}:", "bold"))
+    console.print(_text(text["docs"], "bold"))
     for url in finding.docs:
         console.print(_text("  " + url, "blue"), soft_wrap=True)
 
@@ -275,10 +276,43 @@ def _print_bullet(console: Console, mark: str, content: str, indent: int, style:
 
     width = max(20, console.width - indent - len(mark))
     mark_style = "bold green" if mark.startswith("✔") else ""
-    for number, line in enumerate(Text(content, style=style).wrap(console, width)):
-        line.rstrip()
+    for number, line in enumerate(wrap_cells(content, width)):
         lead = Text(" " * indent) + Text(mark if number == 0 else " " * len(mark), style=mark_style)
-        console.print(lead + line, soft_wrap=True)
+        console.print(lead + Text(line, style=style), soft_wrap=True)
+
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_TOKENS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+|\\s+")
+_NO_LINE_START = set(
+    ",.;:!?)]}\uff0c\u3002\uff1a\uff1b\uff01\uff1f\uff09\u3001\u300d\u300f\u3011\u300b"
+)
+
+
+_NO_LINE_END = set("(\uff08\u300c\u300e\u3010\u300a\u201c")
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Greedy wrapping measured in terminal cells; Chinese may break between any two characters
+    (but not before closing punctuation), other text only at spaces."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(" ".join(text.split())):
+        if token.isspace():
+            if line:
+                line += " "
+            continue
+        if line and cell_len(line + token) > width and token[0] not in _NO_LINE_START:
+            carried = ""
+            if line[-1] in _NO_LINE_END and len(line) > 1:  # keep "（" with what it opens
+                line, carried = line[:-1], line[-1]
+            lines.append(line.rstrip())
+            line = carried
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
 
 
 def _code(code: str, indent: int):  # noqa: ANN202 - rich renderable
