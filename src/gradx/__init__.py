@@ -9,6 +9,28 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
+# ---- check: gradient checks from Python (imported lazily, see gradx.checker)
+
+
+def check(fn, *inputs, **options):  # noqa: ANN001, ANN201 - documented in gradx.checker.api
+    """Check autograd's gradients of ``fn`` at ``inputs`` against finite differences.
+
+    Returns a CheckReport (``.ok``, ``.verdict``, ``print(report)``). Options: ``kwargs``,
+    ``order``, ``dtype``, ``rtol``, ``atol``, ``seed``, ``samples``, ``method``, ``name``;
+    see ``gradx.checker.api.check`` and docs/check.md.
+    """
+    from gradx.checker.api import check as run_check
+
+    return run_check(fn, *inputs, **options)
+
+
+def assert_gradients(fn, *inputs, **options):  # noqa: ANN001, ANN201 - see gradx.checker.api
+    """Raise AssertionError with the readable report unless ``fn``'s gradients check out."""
+    from gradx.checker.api import assert_gradients as run_assert
+
+    return run_assert(fn, *inputs, **options)
+
+
 # ---- explain-error: Python and notebook entry points (imported lazily, see gradx.explain)
 
 

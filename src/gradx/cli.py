@@ -208,6 +208,99 @@ def eval_command(
     raise typer.Exit(int(code))
 
 
+# --------------------------------------------------------------------------- check
+
+
+@app.command("check")
+def check_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE.py[::NAME]",
+            help="A Python file (every function, autograd.Function and nn.Module in it) "
+            "or one target in it.",
+        ),
+    ],
+    shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shape",
+            metavar="SHAPE",
+            help="Input shape: 7 (every tensor argument), x=3,4 or x=() (a scalar). Repeatable.",
+        ),
+    ] = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="VALUES",
+            help="Input values: x=1.5, x=1,2,3 (a vector) or a bare 1.5 for all. Repeatable.",
+        ),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", metavar="K", help="Check K random input draws.")
+    ] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")] = 0,
+    order: Annotated[
+        int, typer.Option("--order", help="2: also check second derivatives (double backward).")
+    ] = 1,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", metavar="SECONDS", help="Time limit per target."),
+    ] = 60.0,
+    dtype: Annotated[
+        str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")
+    ] = "float64",
+    rtol: Annotated[
+        float | None,
+        typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),
+    ] = None,
+    atol: Annotated[
+        float | None,
+        typer.Option("--atol", metavar="ATOL", help="Absolute tolerance (default per dtype)."),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            metavar="METHOD",
+            help="auto (full Jacobian up to 10,000 input elements), full or projections.",
+        ),
+    ] = "auto",
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of the report.")
+    ] = False,
+) -> None:
+    """Check the gradients of the functions, autograd.Functions and nn.Modules in a file.
+
+    Each target runs in a separate process with a time limit; wrong Jacobian entries are
+    listed with their likely cause. Examples: gradx check model.py · gradx check
+    model.py::MySquare --shape x=3,4 --order 2. Exit codes: 0 all pass, 1 a failure, error or
+    timeout, 2 unusable input.
+    """
+    with _user_errors():
+        from gradx.checker.command import CheckRequest
+        from gradx.render.check_report import CheckProgress, emit
+
+        request = CheckRequest.from_cli(
+            target=target,
+            shapes=tuple(shape or ()),
+            at=tuple(at or ()),
+            samples=samples,
+            seed=seed,
+            order=order,
+            timeout=timeout,
+            dtype=dtype,
+            rtol=rtol,
+            atol=atol,
+            method=method,
+        )
+        with CheckProgress() as progress:
+            report = request.run(on_event=progress)
+        emit(report, json_out=json_out)
+    raise typer.Exit(report.exit_code)
+
+
 # --------------------------------------------------------------------------- explain-error
 
 

@@ -1,0 +1,19 @@
+"""``gradx check``: autograd gradients of a user's file (or of a Python function) against
+finite differences, with wrong entries located and their likely cause named.
+
+Data flows one way:
+
+* ``spec`` parses ``FILE::NAME``, ``--shape`` and ``--at`` (stdlib only);
+* ``targets`` loads the file as a module and lists its targets (``discover``, ``select``);
+* ``inputs`` builds their arguments (``make_inputs``) from the command line, the file's
+  ``example_NAME()`` or a seeded random draw;
+* ``problem`` sees a target on its inputs as one function R^N → R^M (batched with vmap when
+  possible, point by point otherwise); ``numeric`` holds the finite differences;
+* ``engine`` compares (full Jacobian or random projections with localisation) and ``causes``
+  names the pattern of what is wrong; ``session`` turns one target into a ``TargetResult``;
+* ``runner`` (parent, no torch) and ``worker`` (child) isolate targets with a time limit;
+* ``model`` holds the frozen dataclasses; ``gradx.render.check_report`` prints them.
+
+``api`` is the Python entry point (``gradx.check`` / ``gradx.assert_gradients``). Importing
+this package imports nothing heavy.
+"""

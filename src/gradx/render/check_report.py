@@ -1,0 +1,477 @@
+"""``gradx check``'s output: the overview table, failure details, notes, summary, JSON, progress.
+
+Rendering only: everything shown here was computed by ``gradx.checker`` and arrives as the
+frozen dataclasses of ``gradx.checker.model``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import IO, Any
+
+from rich import box
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from gradx.checker.model import (
+    CheckReport,
+    Entry,
+    GradCheck,
+    Kink,
+    TargetResult,
+    Verdict,
+)
+from gradx.render.numbers import fmt_error, fmt_value, json_number
+
+SCHEMA_VERSION = 1
+DIGITS = 8
+
+LABEL = {
+    Verdict.PASS: "PASS",
+    Verdict.FAIL: "FAIL",
+    Verdict.NONDIFFERENTIABLE: "NONDIFF",
+    Verdict.ERROR: "ERROR",
+    Verdict.TIMEOUT: "TIMEOUT",
+}
+STYLE = {
+    Verdict.PASS: "green",
+    Verdict.FAIL: "bold red",
+    Verdict.NONDIFFERENTIABLE: "yellow",
+    Verdict.ERROR: "bold magenta",
+    Verdict.TIMEOUT: "bold magenta",
+}
+ORDER_LABEL = {1: "first derivatives", 2: "second derivatives (double backward)"}
+
+
+# ---------------------------------------------------------------------------- text
+
+
+def render_report(report: CheckReport, console: Console) -> None:
+    """Print the whole report: header, one row per target, details, notes, summary."""
+    console.print(header_line(report))
+    console.print(overview(report))
+    for target in report.targets:
+        for block in details(target, report):
+            console.print(block)
+    notes = notes_lines(report)
+    if notes:
+        console.print(Text("notes:", style="bold"))
+        for line in notes:
+            console.print(Text(f"  {line}", style="dim"))
+    console.print(summary_line(report))
+
+
+def plain_text(report: CheckReport, width: int = 120) -> str:
+    """The report as plain text (no colours), e.g. for an AssertionError message."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, no_color=True, force_terminal=False, highlight=False
+    )
+    render_report(report, console)
+    return buffer.getvalue().rstrip() + "\n"
+
+
+def header_line(report: CheckReport) -> Text:
+    """What was checked and how."""
+    s = report.settings
+    what = f"gradx check {report.file}" if report.file else "gradx check"
+    samples = f"{s.samples} sample{'s' if s.samples != 1 else ''}"
+    order = "orders 1 and 2" if s.order >= 2 else "order 1"
+    return Text.assemble(
+        (what, "bold"),
+        f"  ({s.dtype}, seed {s.seed}, {samples}, {order}, rtol {s.rtol:g}, atol {s.atol:g})",
+    )
+
+
+def overview(report: CheckReport) -> Table:
+    """One row per target: verdict, name, kind, inputs, entries checked, worst errors."""
+    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    grid.add_column("verdict", no_wrap=True)
+    grid.add_column("target", no_wrap=True)
+    grid.add_column("kind", no_wrap=True)
+    grid.add_column("inputs", overflow="fold")
+    grid.add_column("entries", justify="right", no_wrap=True)
+    grid.add_column("worst abs", justify="right", no_wrap=True)
+    grid.add_column("rel", justify="right", no_wrap=True)
+    for target in report.targets:
+        worst = target.worst
+        grid.add_row(
+            Text(LABEL[target.verdict], style=STYLE[target.verdict]),
+            target.name,
+            target.kind,
+            inputs_text(target),
+            f"{target.entries_checked:,}" if target.checks else "—",
+            fmt_error(worst.abs_error) if worst and target.error is None else "—",
+            fmt_error(worst.rel_error) if worst and target.error is None else "—",
+        )
+    return grid
+
+
+def inputs_text(target: TargetResult) -> str:
+    """``x (3,), y ()`` plus ``+ 2 parameters (10 elements)`` for modules."""
+    inputs = target.inputs
+    if not inputs:
+        return "—"
+    args = [f"{i.name} {shape_text(i.shape)}" for i in inputs if i.kind == "input"]
+    params = [i for i in inputs if i.kind == "parameter"]
+    if params:
+        total = sum(_size(i.shape) for i in params)
+        args.append(f"+ {len(params)} parameter{'s' if len(params) != 1 else ''} ({total:,} el.)")
+    return ", ".join(args)
+
+
+def details(target: TargetResult, report: CheckReport) -> list[Any]:
+    """What to show under the overview for a target that did not simply pass."""
+    blocks: list[Any] = []
+    head = f"{target.name} ({target.kind}{f', line {target.line}' if target.line else ''})"
+    if target.verdict is Verdict.TIMEOUT:
+        limit = f"{target.timeout:g} s" if target.timeout else "the time limit"
+        blocks.append(Text.assemble(("\nTIMEOUT ", STYLE[Verdict.TIMEOUT]), (head, "bold")))
+        blocks.append(
+            _indented(
+                f"did not finish within {limit} (an endless loop at these inputs?); it was "
+                "stopped and the other targets were still checked. Raise --timeout if it is "
+                "just slow."
+            )
+        )
+        return blocks
+    if target.error is not None:
+        error = target.error
+        blocks.append(Text.assemble(("\nERROR ", STYLE[Verdict.ERROR]), (head, "bold")))
+        lines = [f"{error.type}: {error.message}" if error.type else error.message]
+        if error.location:
+            source = f"    {error.source}" if error.source else ""
+            lines.append(f"at {error.location}{source}")
+        if error.title:
+            lines.append(f"explained: {error.title} (gradx explain-error tells more)")
+        if error.fix:
+            lines.append(f"fix: {error.fix}")
+        blocks.extend(_indented(line) for line in lines)
+        return blocks
+    for check in target.checks:
+        if check.verdict is Verdict.FAIL:
+            blocks.extend(_failure(target, check, head, report))
+        elif check.verdict is Verdict.NONDIFFERENTIABLE:
+            blocks.extend(_kinks(check, head, report))
+    return blocks
+
+
+def _indented(text: str) -> Padding:
+    return Padding(Text(text), (0, 0, 0, 2))
+
+
+def _check_label(check: GradCheck, report: CheckReport) -> str:
+    label = ORDER_LABEL.get(check.order, f"order {check.order}")
+    if report.settings.samples > 1:
+        label += f", sample {check.sample + 1}"
+    return label
+
+
+def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckReport) -> list:
+    blocks: list[Any] = []
+    count = f"{check.mismatch_count:,} of {check.entries_checked:,} entries wrong"
+    if check.method == "random projections":
+        count = f"{check.mismatch_count:,} wrong entr{'y' if check.mismatch_count == 1 else 'ies'} located by bisection"
+    blocks.append(
+        Text.assemble(
+            ("\nFAIL ", STYLE[Verdict.FAIL]),
+            (head, "bold"),
+            f" — {_check_label(check, report)}: {count}",
+        )
+    )
+    if check.at and all(not v.startswith("shape") for _, v in check.at):
+        blocks.append(_indented("at " + ", ".join(f"{n} = {v}" for n, v in check.at)))
+    if check.cause is not None:
+        blocks.append(_indented(f"cause: {check.cause.text}"))
+    if check.mismatches:
+        blocks.append(entries_table(check.mismatches))
+    return blocks
+
+
+def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
+    blocks: list[Any] = [
+        Text.assemble(
+            ("\nNONDIFF ", STYLE[Verdict.NONDIFFERENTIABLE]),
+            (head, "bold"),
+            f" — {_check_label(check, report)}: no derivative at "
+            f"{len(check.kinks)} entr{'y' if len(check.kinks) == 1 else 'ies'} "
+            "(left and right slopes differ); autograd's value there is a convention, not a bug",
+        )
+    ]
+    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for name in ("output", "input", "left slope", "right slope", "autograd"):
+        grid.add_column(name, justify="left" if name in ("output", "input") else "right")
+    for kink in check.kinks:
+        grid.add_row(
+            index_text(kink.output, kink.output_index),
+            index_text(kink.input, kink.input_index),
+            fmt_value(kink.left, DIGITS),
+            fmt_value(kink.right, DIGITS),
+            fmt_value(kink.autograd, DIGITS),
+        )
+    blocks.append(grid)
+    return blocks
+
+
+def entries_table(entries: tuple[Entry, ...]) -> Table:
+    """The ranked table of the worst entries."""
+    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    grid.add_column("output", no_wrap=True)
+    grid.add_column("input", no_wrap=True)
+    for name in ("autograd", "numeric", "abs error", "rel error", "tolerance"):
+        grid.add_column(name, justify="right", overflow="fold")
+    for e in entries:
+        grid.add_row(
+            index_text(e.output, e.output_index),
+            index_text(e.input, e.input_index),
+            fmt_value(e.autograd, DIGITS),
+            fmt_value(e.numeric, DIGITS),
+            fmt_error(e.abs_error),
+            fmt_error(e.rel_error),
+            fmt_error(max(e.tolerance, 2 * e.numeric_error)),
+        )
+    return grid
+
+
+def notes_lines(report: CheckReport) -> list[str]:
+    """Things worth knowing that are not failures: fallbacks, projections, skipped names."""
+    lines: list[str] = []
+    for target in report.targets:
+        seen: set[str] = set()
+        for check in target.checks:
+            items = list(check.notes)
+            if check.fallback_reason and check.order == 1:
+                items.append(check.fallback_reason)
+            for note in items:
+                if note not in seen:
+                    seen.add(note)
+                    lines.append(f"{target.name}: {note}")
+    for name, why in report.skipped:
+        lines.append(f"skipped {name}: {why}")
+    return lines
+
+
+def summary_line(report: CheckReport) -> Text:
+    """``5 targets: 3 pass, 1 fail, 1 timeout (2.1 s)`` in the colour of the worst verdict."""
+    total = len(report.targets)
+    parts = [
+        f"{report.count(v)} {v.value}"
+        for v in (
+            Verdict.PASS,
+            Verdict.NONDIFFERENTIABLE,
+            Verdict.FAIL,
+            Verdict.ERROR,
+            Verdict.TIMEOUT,
+        )
+        if report.count(v)
+    ]
+    seconds = f" ({report.seconds:.1f} s)" if report.seconds else ""
+    text = f"\n{total} target{'s' if total != 1 else ''}: {', '.join(parts)}{seconds}"
+    return Text(text, style="bold " + STYLE[report.verdict].replace("bold ", ""))
+
+
+def index_text(name: str, index: tuple[int, ...]) -> str:
+    """``x[1, 2]``; a scalar is just its name."""
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``(3, 4)``, ``(3,)`` or ``()``."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    size = 1
+    for s in shape:
+        size *= s
+    return size
+
+
+# ---------------------------------------------------------------------------- JSON
+
+
+def report_dict(report: CheckReport) -> dict[str, Any]:
+    """The JSON document (schema in docs/check.md)."""
+    s = report.settings
+    return {
+        "schema": SCHEMA_VERSION,
+        "file": report.file,
+        "settings": {
+            "dtype": s.dtype,
+            "rtol": s.rtol,
+            "atol": s.atol,
+            "seed": s.seed,
+            "samples": s.samples,
+            "order": s.order,
+            "timeout": s.timeout,
+        },
+        "targets": [_target(t) for t in report.targets],
+        "skipped": [{"name": n, "reason": why} for n, why in report.skipped],
+        "summary": {
+            "verdict": report.verdict.value,
+            "total": len(report.targets),
+            **{v.value: report.count(v) for v in Verdict},
+            "exit_code": report.exit_code,
+            "seconds": round(report.seconds, 3),
+        },
+    }
+
+
+def write_json(report: CheckReport, stream: IO[str]) -> None:
+    """Write the JSON document and a newline."""
+    json.dump(report_dict(report), stream, indent=2, ensure_ascii=False, allow_nan=False)
+    stream.write("\n")
+
+
+def _target(t: TargetResult) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "kind": t.kind,
+        "line": t.line,
+        "verdict": t.verdict.value,
+        "inputs": [
+            {"name": i.name, "shape": list(i.shape), "kind": i.kind, "dtype": i.dtype}
+            for i in t.inputs
+        ],
+        "entries_checked": t.entries_checked,
+        "worst": _entry(t.worst) if t.worst else None,
+        "checks": [_check(c) for c in t.checks],
+        "error": None
+        if t.error is None
+        else {
+            "type": t.error.type or None,
+            "message": t.error.message,
+            "location": t.error.location,
+            "source": t.error.source,
+            "title": t.error.title,
+            "fix": t.error.fix,
+        },
+        "timeout": t.timeout,
+        "seconds": round(t.seconds, 3),
+    }
+
+
+def _check(c: GradCheck) -> dict[str, Any]:
+    return {
+        "order": c.order,
+        "sample": c.sample,
+        "verdict": c.verdict.value,
+        "method": c.method,
+        "inputs": [{"name": i.name, "shape": list(i.shape), "kind": i.kind} for i in c.inputs],
+        "at": dict(c.at),
+        "output_shape": list(c.output_shape),
+        "entries_checked": c.entries_checked,
+        "mismatch_count": c.mismatch_count,
+        "cause": None if c.cause is None else {"id": c.cause.id, "text": c.cause.text},
+        "worst": _entry(c.worst) if c.worst else None,
+        "mismatches": [_entry(e) for e in c.mismatches],
+        "kinks": [_kink(k) for k in c.kinks],
+        "evaluations": c.evaluations,
+        "localisation_evaluations": c.localisation_evaluations,
+        "vectorised": c.vectorised,
+        "fallback_reason": c.fallback_reason,
+        "notes": list(c.notes),
+    }
+
+
+def _entry(e: Entry) -> dict[str, Any]:
+    return {
+        "output": e.output,
+        "output_index": list(e.output_index),
+        "input": e.input,
+        "input_index": list(e.input_index),
+        "autograd": json_number(e.autograd),
+        "numeric": json_number(e.numeric),
+        "abs_error": json_number(e.abs_error),
+        "rel_error": json_number(e.rel_error),
+        "tolerance": json_number(e.tolerance),
+        "numeric_error": json_number(e.numeric_error),
+    }
+
+
+def _kink(k: Kink) -> dict[str, Any]:
+    return {
+        "output": k.output,
+        "output_index": list(k.output_index),
+        "input": k.input,
+        "input_index": list(k.input_index),
+        "left": json_number(k.left),
+        "right": json_number(k.right),
+        "autograd": json_number(k.autograd),
+    }
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class CheckProgress:
+    """A progress bar on stderr, shown only on a terminal and only once checking takes a moment."""
+
+    DELAY = 0.5
+
+    def __init__(self, console: Console | None = None) -> None:
+        from gradx.render.console import stderr_console
+
+        self.console = console or stderr_console()
+        self.enabled = self.console.is_terminal
+        self.start = time.monotonic()
+        self.progress = None
+        self.task = None
+        self.total = 0
+        self.done = 0
+        self.current = ""
+
+    def __enter__(self) -> CheckProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, event: tuple) -> None:
+        """Take an event from the runner: ("start", i, n, name), ("done", i, n, result), ("tick",)."""
+        if not self.enabled:
+            return
+        if event[0] == "start":
+            self.total, self.current = event[2], event[3]
+        elif event[0] == "done":
+            self.done = event[1] + 1
+        if self.progress is None and time.monotonic() - self.start >= self.DELAY:
+            self._begin()
+        if self.progress is not None:
+            description = f"checking {self.current}" if self.done < self.total else "done"
+            self.progress.update(
+                self.task, total=max(self.total, 1), completed=self.done, description=description
+            )
+
+    def _begin(self) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} targets"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("loading", total=max(self.total, 1))
+        self.progress.start()
+
+
+def emit(report: CheckReport, *, json_out: bool) -> None:
+    """Print the report to stdout: the JSON document or the rich report."""
+    import sys
+
+    from gradx.render.console import stdout_console
+
+    if json_out:
+        write_json(report, sys.stdout)
+    else:
+        render_report(report, stdout_console())
