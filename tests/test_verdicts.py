@@ -177,3 +177,42 @@ def test_exploding_symbolic_derivatives_are_skipped_not_waited_for():
     (row,) = report.rows
     assert row.derivatives[0].symbolic is None
     assert row.status is Status.OK  # judged against finite differences alone
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "options"),
+    [
+        # sympy's formula is 0/0 here (pi*x**pi/x, y*x**y/x): its limit is the symbolic value
+        ("x^pi", "x=0", {"dtype": "float32"}),
+        ("x^y + x", "x=0,y=1", {}),
+        # f'' jumps at 0, so central differences are biased there; one-sided ones are not
+        ("x*(abs(x) + x)", "x=0", {}),
+    ],
+)
+def test_removable_singularities_and_smooth_breakpoints_are_ok(expression, at, options):
+    row = judge(expression, at, **options)
+    assert row.status is Status.OK, row
+    assert row.error is not None and row.error < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "order"),
+    [("asin(x)", "x=1", 1), ("acos(x) + x", "x=-1", 1), ("cbrt(abs(acos(x)))", "x=-1", 2)],
+)
+def test_infinite_derivatives_at_domain_edges_are_domain_not_mismatch(expression, at, order):
+    row = judge(expression, at, order=order)
+    assert row.status is Status.DOMAIN, row
+    assert "infinite derivative" in row.note
+
+
+def test_nan_at_a_jump_is_nondifferentiable_and_said_plainly():
+    row = judge("atan2(x, x)", "x=0", order=2)
+    assert row.status is Status.NONDIFFERENTIABLE
+    assert "f jumps here" in row.note and "torch autograd returns nan here" in row.note
+
+
+def test_a_true_autograd_error_at_a_domain_edge_stays_a_mismatch():
+    # d/dx x^x -> -inf as x -> 0+, but torch's pow backward gives 0 at x = 0
+    row = judge("x^x", "x=0")
+    assert row.status is Status.MISMATCH
+    assert "autograd gives 0 but symbolic gives -inf" in row.note

@@ -159,7 +159,7 @@ class PointwiseEvaluator:
             candidates = candidates | (finite_value & ~col.clean)
         kinks = self._analyse(candidates, x64)
         for key, col in columns.items():
-            self._judge(key, col, x64, finite_value, value_domain, kinks)
+            self._judge(key, col, x64, finite_value, value_domain, kinks, bp_hit)
 
         return Block(self, offset, x, value, columns, bp_node, value_domain)
 
@@ -174,17 +174,19 @@ class PointwiseEvaluator:
     ) -> KeyColumns:
         n = auto.shape[0]
         symbolic: Tensor | None = None
+        symbolic_error = torch.zeros(n, dtype=torch.float64)
         if sym_expr is not None:
             try:
                 symbolic = evaluate_sympy(sym_expr, x64, torch.float64).clone()
             except SymbolicUnsupported:
                 symbolic = None
         if symbolic is not None:
-            self._refine_symbolic(sym_expr, symbolic, x64, value64)
+            self._refine_symbolic(sym_expr, symbolic, symbolic_error, x64, value64)
         numeric = fd.robust_derivative(self.f, x, key, target=self.tol.fd_target)
         col = KeyColumns(
             autograd=auto.to(torch.float64),
             symbolic=symbolic,
+            symbolic_error=symbolic_error,
             numeric=numeric.estimate.to(torch.float64),
             numeric_error=numeric.error.to(torch.float64),
             numeric_step=numeric.step.to(torch.float64),
@@ -195,18 +197,66 @@ class PointwiseEvaluator:
         return col
 
     def _refine_symbolic(
-        self, sym_expr: sp.Expr, symbolic: Tensor, x64: Mapping[str, Tensor], value64: Tensor
+        self,
+        sym_expr: sp.Expr,
+        symbolic: Tensor,
+        symbolic_error: Tensor,
+        x64: Mapping[str, Tensor],
+        value64: Tensor,
     ) -> None:
-        """Re-evaluate, at high precision, symbolic values that overflowed in float64."""
+        """Fix symbolic values that are NaN or infinite in float64 where f is finite.
+
+        Two causes are repaired: overflow inside the formula (``softplus'(800)`` is
+        ``exp(800)/(exp(800)+1)``), by evaluating with sympy at 30 and 50 digits (kept only when
+        both agree, which a true singularity does not); and removable singularities of the
+        formula (``x**pi`` gives ``pi*x**pi/x``, 0/0 at 0), by the limit of the formula along
+        each variable, kept only when it converges and every side agrees.
+        """
         todo = (torch.isfinite(value64) & ~torch.isfinite(symbolic)).nonzero().squeeze(1)
-        for i in todo[:SYMPY_REFINE_LIMIT].tolist():
-            subs = {symbol(v): sp.Float(float(t[i]), 30) for v, t in x64.items()}
-            try:
-                exact = complex(sym_expr.evalf(30, subs=subs))
-            except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-                continue
-            if math.isfinite(exact.real) and abs(exact.imag) <= 1e-12 * max(1.0, abs(exact.real)):
-                symbolic[i] = exact.real
+        todo = todo[:SYMPY_REFINE_LIMIT]
+        for i in todo.tolist():
+            exact = _high_precision(sym_expr, {v: float(t[i]) for v, t in x64.items()})
+            if exact is not None:
+                symbolic[i] = exact
+        still = todo[~torch.isfinite(symbolic[todo])]
+        if still.numel():
+            limit, error = self._symbolic_limit(sym_expr, {v: t[still] for v, t in x64.items()})
+            found = torch.isfinite(limit)
+            symbolic[still] = torch.where(found, limit, symbolic[still])
+            symbolic_error[still] = torch.where(found, error, symbolic_error[still])
+
+    def _symbolic_limit(
+        self, sym_expr: sp.Expr, points: Mapping[str, Tensor]
+    ) -> tuple[Tensor, Tensor]:
+        """The limit of a symbolic formula at each point (NaN where it does not settle), and
+        how far it may be from it (the change between the last two approach steps)."""
+        estimates, changes = [], []
+        for v in points:
+            scale = torch.clamp(points[v].abs(), min=1.0)
+            for side in (1.0, -1.0):
+                near = []
+                for delta in (1e-5, 1e-8):
+                    shifted = dict(points)
+                    shifted[v] = points[v] + side * delta * scale
+                    try:
+                        near.append(evaluate_sympy(sym_expr, shifted, torch.float64))
+                    except SymbolicUnsupported:
+                        nan = torch.full_like(scale, math.nan)
+                        return nan, nan
+                far, close = near
+                change = (far - close).abs()
+                settled = torch.isfinite(far) & torch.isfinite(close)
+                settled &= change <= 1e-3 * torch.clamp(close.abs(), min=1.0)
+                estimates.append(torch.where(settled, close, math.nan))
+                changes.append(torch.where(settled, change, 0.0))
+        stacked = torch.stack(estimates)
+        finite = torch.isfinite(stacked)
+        count = finite.sum(dim=0)
+        mean = torch.where(finite, stacked, 0.0).sum(dim=0) / count.clamp(min=1)
+        spread = torch.where(finite, (stacked - mean).abs(), 0.0).amax(dim=0)
+        error = spread + torch.stack(changes).amax(dim=0)
+        agree = (count > 0) & (spread <= 1e-3 * torch.clamp(mean.abs(), min=1.0))
+        return torch.where(agree, mean, math.nan), torch.where(agree, error, math.nan)
 
     def _analyse(self, candidates: Tensor, x64: Mapping[str, Tensor]) -> Kinks:
         idx = candidates.nonzero().squeeze(1)
@@ -226,6 +276,7 @@ class PointwiseEvaluator:
         finite_value: Tensor,
         value_domain: Tensor,
         kinks: Kinks,
+        bp_hit: Tensor,
     ) -> None:
         n = col.autograd.shape[0]
         kind = torch.full((n,), diagnosis.SMOOTH, dtype=torch.long)
@@ -252,23 +303,33 @@ class PointwiseEvaluator:
                 sub_kind = torch.where(edge, diagnosis.EDGE, sub_kind)
                 clear = torch.minimum(clear, a.clear_step)
             kind[idx], level[idx], left[idx], right[idx] = sub_kind, sub_level, sub_left, sub_right
-            self._refine_numeric(key, col, x64, idx, sub_kind, clear)
+            self._refine_numeric(key, col, x64, idx, sub_kind, clear, bp_hit[idx])
             col.compare(self.tol)
 
         status = col.status
         reason = col.reason
         finite_a = torch.isfinite(col.autograd)
         sym = col.symbolic
-        finite_ref = torch.isfinite(sym) if sym is not None else torch.isfinite(col.numeric)
+        if sym is not None:
+            finite_ref = reliable_ref = torch.isfinite(sym)
+        else:
+            # Without sympy, a finite-difference estimate with a large error bar near a
+            # singularity is no evidence that the derivative exists.
+            finite_ref = torch.isfinite(col.numeric)
+            loose = col.numeric_error > 1e-3 * torch.clamp(col.numeric.abs(), min=1.0)
+            reliable_ref = finite_ref & ~loose
         kinked = (kind == diagnosis.KINK) | (kind == diagnosis.JUMP)
         smooth = finite_value & ~kinked
 
         _set(status, reason, ~finite_value & value_domain, DOMAIN, R_VALUE_DOMAIN)
         _set(status, reason, ~finite_value & ~value_domain, MISMATCH, R_OVERFLOW)
-        _set(status, reason, finite_value & kinked & finite_a, NONDIFF, R_KINK)
-        _set(status, reason, finite_value & kinked & ~finite_a, MISMATCH, R_KINK_NAN)
-        _set(status, reason, smooth & ~finite_a & ~finite_ref, DOMAIN, R_DERIV_DOMAIN)
-        _set(status, reason, smooth & (finite_a ^ finite_ref), MISMATCH, R_ONE_NONFINITE)
+        # At a kink a subgradient exists, so NaN is a failure; at a jump nothing is right.
+        is_jump = kind == diagnosis.JUMP
+        _set(status, reason, finite_value & kinked & (finite_a | is_jump), NONDIFF, R_KINK)
+        _set(status, reason, finite_value & kinked & ~finite_a & ~is_jump, MISMATCH, R_KINK_NAN)
+        _set(status, reason, smooth & ~finite_a & ~reliable_ref, DOMAIN, R_DERIV_DOMAIN)
+        _set(status, reason, smooth & ~finite_a & reliable_ref, MISMATCH, R_ONE_NONFINITE)
+        _set(status, reason, smooth & finite_a & ~finite_ref, MISMATCH, R_ONE_NONFINITE)
         agree = col.agree()
         _set(status, reason, smooth & finite_a & finite_ref & agree, OK, R_NONE)
         _set(status, reason, smooth & finite_a & finite_ref & ~agree, MISMATCH, R_DIFFER)
@@ -282,27 +343,44 @@ class PointwiseEvaluator:
         idx: Tensor,
         sub_kind: Tensor,
         clear: Tensor,
+        on_breakpoint: Tensor,
     ) -> None:
-        """Redo finite differences with a step that does not straddle a nearby kink."""
-        reach = (len(key) + 1) // 2 + 0.0
+        """Redo the finite differences of smooth points that the first pass may have misjudged.
+
+        Near a kink (closer than the stencil reaches) the central stencil is redone with a step
+        that does not straddle it. On a breakpoint that turned out smooth (``x*abs(x)`` at 0)
+        a higher derivative jumps there, which breaks the error expansion of central
+        differences: the mean of the one-sided estimates, which never straddle, is used.
+        """
+        reach = float((len(key) + 1) // 2)
+        smooth = sub_kind == diagnosis.SMOOTH
         base = col.numeric_step[idx]
-        redo = (
-            (sub_kind == diagnosis.SMOOTH) & torch.isfinite(clear) & (clear < base * reach * 1.0001)
-        )
-        if not bool(redo.any()):
-            return
-        where = idx[redo]
-        sub = {v: t[where] for v, t in x64.items()}
-        step = torch.pow(2.0, torch.floor(torch.log2(clear[redo] / max(reach, 1.0))))
-        steps = {
-            v: step * torch.clamp(sub[v].abs(), min=1.0) / torch.clamp(sub[key[0]].abs(), min=1.0)
-            for v in dict.fromkeys(key)
-        }
-        again = fd.derivative(self.f64, sub, key, steps=steps)
-        ok = torch.isfinite(again.estimate)
-        col.numeric[where] = torch.where(ok, again.estimate, col.numeric[where])
-        col.numeric_error[where] = torch.where(ok, again.error, col.numeric_error[where])
-        col.numeric_step[where] = torch.where(ok, step, col.numeric_step[where])
+        step_of = torch.minimum(base.to(torch.float64), clear)
+        near = smooth & torch.isfinite(clear) & (clear < base * reach * 1.0001)
+        for mask, one_sided in ((near, False), (smooth & on_breakpoint, True)):
+            if not bool(mask.any()):
+                continue
+            where = idx[mask]
+            sub = {v: t[where] for v, t in x64.items()}
+            step = torch.pow(2.0, torch.floor(torch.log2(step_of[mask] / max(reach, 1.0))))
+            steps = {
+                v: step
+                * torch.clamp(sub[v].abs(), min=1.0)
+                / torch.clamp(sub[key[0]].abs(), min=1.0)
+                for v in dict.fromkeys(key)
+            }
+            if one_sided:
+                right = fd.derivative(self.f64, sub, key, scheme=fd.FORWARD, steps=steps)
+                left = fd.derivative(self.f64, sub, key, scheme=fd.BACKWARD, steps=steps)
+                estimate = (right.estimate + left.estimate) / 2
+                error = (right.estimate - left.estimate).abs() / 2 + right.error + left.error
+            else:
+                again = fd.derivative(self.f64, sub, key, steps=steps)
+                estimate, error = again.estimate, again.error
+            ok = torch.isfinite(estimate) & torch.isfinite(error)
+            col.numeric[where] = torch.where(ok, estimate, col.numeric[where])
+            col.numeric_error[where] = torch.where(ok, error, col.numeric_error[where])
+            col.numeric_step[where] = torch.where(ok, step, col.numeric_step[where])
 
 
 @dataclass
@@ -319,6 +397,7 @@ class KeyColumns:
 
     autograd: Tensor
     symbolic: Tensor | None
+    symbolic_error: Tensor  # 0, or the uncertainty of a symbolic value obtained as a limit
     numeric: Tensor
     numeric_error: Tensor
     numeric_step: Tensor
@@ -337,7 +416,7 @@ class KeyColumns:
         a = self.autograd
         if self.symbolic is not None:
             s = self.symbolic
-            self.sym_ok = (a - s).abs() <= tol.atol + tol.rtol * s.abs()
+            self.sym_ok = (a - s).abs() <= tol.atol + tol.rtol * s.abs() + self.symbolic_error
         else:
             self.sym_ok = torch.isfinite(a)
         n, e = self.numeric, self.numeric_error
@@ -349,14 +428,16 @@ class KeyColumns:
         return self.sym_ok & self.num_ok
 
     def error(self) -> Tensor:
-        """|autograd - symbolic| and the excess of |autograd - numeric| over its error estimate,
-        each relative to max(1, |reference|); the larger of the two."""
+        """How far autograd is from each reference beyond that reference's own uncertainty
+        (0 for exact symbolic values, the error estimate for numeric ones), relative to
+        max(1, |reference|); the larger of the two."""
         a = self.autograd
         parts = []
         if self.symbolic is not None:
             s = self.symbolic
+            beyond = torch.clamp((a - s).abs() - self.symbolic_error, min=0.0)
             parts.append(
-                torch.where(torch.isfinite(s), (a - s).abs() / torch.clamp(s.abs(), min=1.0), 0.0)
+                torch.where(torch.isfinite(s), beyond / torch.clamp(s.abs(), min=1.0), 0.0)
             )
         n = self.numeric
         excess = torch.clamp((a - n).abs() - 2 * self.numeric_error, min=0.0)
@@ -607,7 +688,25 @@ class _Notes:
         sym = f"; sympy gives {_g(s)}" if s is not None else ""
         if math.isfinite(a):
             return f"{what}{at}; torch autograd returns {_g(a)} here by convention{sym}"
+        if kind == diagnosis.JUMP:
+            return f"{what}{at}; torch autograd returns {_g(a)} here{sym}"
         return f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
+
+
+def _high_precision(expr: sp.Expr, point: Mapping[str, float]) -> float | None:
+    """The value of ``expr`` at ``point`` computed by sympy at 30 and at 50 digits, if they agree."""
+    values = []
+    for digits in (30, 50):
+        subs = {symbol(v): sp.Float(x, digits) for v, x in point.items()}
+        try:
+            value = complex(expr.evalf(digits, subs=subs))
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+            return None
+        if not math.isfinite(value.real) or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
+            return None
+        values.append(value.real)
+    first, second = values
+    return second if abs(first - second) <= 1e-9 * max(abs(second), 1e-300) else None
 
 
 def _snap(left: float, right: float) -> tuple[float, float]:

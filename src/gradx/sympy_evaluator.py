@@ -125,6 +125,15 @@ class _Evaluator:
             return self.piecewise(expr)
         if isinstance(expr, sp.Derivative):
             return self.derivative(expr)
+        # Values here are real wherever they are defined (NaN elsewhere), so the real part is
+        # the value and the imaginary part 0; sympy emits these for acos, asin... of real x.
+        if isinstance(expr, sp.re | sp.conjugate):
+            return self.value(expr.args[0])
+        if isinstance(expr, sp.im):
+            return torch.zeros_like(self.value(expr.args[0]))
+        if isinstance(expr, sp.arg):
+            arg = self.value(expr.args[0])
+            return torch.where(arg < 0, self.const(math.pi), self.const(0.0))
         if head in _RELATIONS:
             return _RELATIONS[head](self.value(expr.args[0]), self.value(expr.args[1]))
         if isinstance(expr, sp.And):
@@ -169,10 +178,13 @@ class _Evaluator:
 
     def derivative(self, expr: Any) -> Tensor:
         inner = expr.expr
+        # Piecewise-constant functions: derivative 0 away from their jumps, undefined at them.
         if isinstance(inner, sp.floor | sp.ceiling):
-            # Piecewise constant: derivative 0 between integers, undefined (a jump) at them.
             arg = self.value(inner.args[0])
             return torch.where(arg == torch.round(arg), self.const(math.nan), self.const(0.0))
+        if isinstance(inner, sp.sign | sp.Heaviside):
+            arg = self.value(inner.args[0])
+            return torch.where(arg == 0, self.const(math.nan), self.const(0.0))
         raise SymbolicUnsupported(f"cannot evaluate the unevaluated derivative {expr}")
 
 
