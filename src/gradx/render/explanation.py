@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from io import StringIO
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,15 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def _stdout_console() -> Console:
+    """A console on the current stdout that never wraps on its own: this module wraps
+    paragraphs itself (``wrap_cells``), so that lines carry no trailing spaces and code and
+    URLs are never broken."""
+    from rich.console import Console
+
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
 def labels(lang: str) -> dict[str, str]:
     """The interface strings of one language (English for unknown languages)."""
     return _LABELS.get(lang, _LABELS["en"])
@@ -97,15 +107,13 @@ def labels(lang: str) -> dict[str, str]:
 
 def print_explanation(explanation: Explanation, console: Console | None = None) -> None:
     """Print an explanation for a person reading a terminal."""
-    from gradx.render.console import stdout_console
-
-    console = console or stdout_console()
+    console = console or _stdout_console()
     text = labels(explanation.lang)
     for note in explanation.notes:
-        console.print(_text(text.get(note, note), "dim"))
+        _print_wrapped(console, text.get(note, note), 0, "dim")
     run = explanation.run
     if run is not None and run.anomaly_rerun and explanation.findings:
-        console.print(_text(text["run_anomaly"], "dim"))
+        _print_wrapped(console, text["run_anomaly"], 0, "dim")
     for index, finding in enumerate(explanation.findings):
         if index:
             console.print(_text("─" * 60, "dim"))
@@ -178,29 +186,25 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
     if run is not None:
         name = _display_path(run.script)
         if run.outcome == "error":
-            console.print(_text(text["run_other"].format(script=name), "bold yellow"))
+            _print_wrapped(console, text["run_other"].format(script=name), 0, "bold yellow")
             console.print(_text("  " + run.exception))
             if run.where is not None:
                 for line in _source_lines(run.where):
                     console.print(line)
         elif run.outcome == "finished":
-            console.print(
-                _text(text["run_clean"].format(script=name, status=run.exit_status), "bold yellow")
-            )
+            message = text["run_clean"].format(script=name, status=run.exit_status)
+            _print_wrapped(console, message, 0, "bold yellow")
         else:
-            console.print(
-                _text(
-                    text["run_crashed"].format(script=name, status=run.exit_status), "bold yellow"
-                )
-            )
+            message = text["run_crashed"].format(script=name, status=run.exit_status)
+            _print_wrapped(console, message, 0, "bold yellow")
             if run.output_tail:
                 console.print(_text(text["output_tail"], "bold"))
                 for line in run.output_tail:
                     console.print(_text("  " + line, "dim"))
     else:
-        console.print(_text(text["not_recognised"], "bold yellow"))
+        _print_wrapped(console, text["not_recognised"], 0, "bold yellow")
         if explanation.unrecognised:
-            console.print(_text(text["found_lines"]))
+            _print_wrapped(console, text["found_lines"], 0)
             for line in explanation.unrecognised:
                 console.print(_text("  " + line))
     console.print()
@@ -209,7 +213,7 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
         _print_bullet(console, "• ", advice, 2)
     if run is None:
         console.print()
-        console.print(_text(text["try_run"], "cyan"))
+        _print_wrapped(console, text["try_run"], 0, "cyan")
 
 
 def _frame_lines(finding: Finding, text: dict[str, str]) -> list:
@@ -322,7 +326,7 @@ def _code(code: str, indent: int):  # noqa: ANN202 - rich renderable
     for number, line in enumerate(code.splitlines()):
         if number:
             block.append("\n")
-        block.append(" " * indent + line, style="cyan")
+        block.append(" " * indent + line if line else "", style="cyan")
     return block
 
 
@@ -401,8 +405,6 @@ def _line_json(line: SourceLine | None) -> dict[str, Any] | None:
 
 def print_json(document: dict[str, Any]) -> None:
     """Write one JSON document to stdout (UTF-8 text kept readable, not escaped)."""
-    import sys
-
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -413,9 +415,7 @@ def print_catalog(catalog: Catalog, lang: str, console: Console | None = None) -
     """``--list``: every entry id, its kind and its title, one entry per line."""
     from rich.text import Text
 
-    from gradx.render.console import stdout_console
-
-    console = console or stdout_console()
+    console = console or _stdout_console()
     text = labels(lang)
     id_width = max(len(entry.id) for entry in catalog.entries)
     kind_width = max(len(text[kind]) for kind in ("error", "warning"))
@@ -444,7 +444,7 @@ def plain_text(explanation: Explanation, width: int = 100) -> str:
     from rich.console import Console
 
     buffer = StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
+    console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=True)
     print_explanation(explanation, console)
     return buffer.getvalue()
 
