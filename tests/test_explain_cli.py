@@ -256,3 +256,4 @@ def test_help_documents_the_exit_codes(run_cli):
     assert "0 recognised, 1 not recognised" in result.stdout
     for option in ("--run", "--timeout", "--anomaly", "--list", "--json", "--lang"):
         assert option in result.stdout
+    assert "(default: from LC_ALL, LC_MESSAGES or LANG)" in " ".join(result.stdout.split())

@@ -315,6 +315,7 @@ def explain_error(
         typer.Argument(
             help="Error text or traceback, or a catalog id such as backward-twice. "
             "Omit it (or give -) to read standard input. With --run: the script's arguments.",
+            metavar="TEXT",
             show_default=False,
         ),
     ] = None,
@@ -354,7 +355,7 @@ def explain_error(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     lang: Annotated[
         str | None,
-        typer.Option("--lang", help="en or zh [default: from LC_ALL, LC_MESSAGES or LANG]."),
+        typer.Option("--lang", help="en or zh (default: from LC_ALL, LC_MESSAGES or LANG)."),
     ] = None,
 ) -> None:
     """Explain an autograd error: what happened, why, how to fix it, and where in your code.
