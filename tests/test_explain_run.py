@@ -227,3 +227,15 @@ def test_the_readme_example_shows_real_output(run_cli, monkeypatch):
         if line.startswith("[…"):  # a cut marker
             continue
         assert line in real, f"README line not in the real output (in order): {line!r}"
+
+
+def test_gradcheck_on_float32_reports_the_warning_as_the_cause_of_the_mismatch(run_cli):
+    code, document = run_json(run_cli, "gradcheck_float32.py")
+    assert code == 0
+    mismatch, warning = document["findings"]
+    assert (mismatch["id"], warning["id"]) == (
+        "gradcheck-jacobian-mismatch",
+        "gradcheck-not-double",
+    )
+    assert [c["id"] for c in mismatch["causes"] if c["applies"]] == ["low-precision"]
+    assert mismatch["where"]["line"] == warning["where"]["line"] == 6
