@@ -47,7 +47,7 @@ _CODES = (Status.OK, Status.NONDIFFERENTIABLE, Status.DOMAIN, Status.MISMATCH)
 OK, NONDIFF, DOMAIN, MISMATCH = range(4)
 SYMPY_REFINE_LIMIT = 64  # points per chunk re-evaluated by sympy at high precision
 
-# Why a key is not ok, for the note.
+# Why a derivative got its status, for the note.
 (
     R_NONE,
     R_VALUE_DOMAIN,
@@ -57,7 +57,9 @@ SYMPY_REFINE_LIMIT = 64  # points per chunk re-evaluated by sympy at high precis
     R_DERIV_DOMAIN,
     R_ONE_NONFINITE,
     R_DIFFER,
-) = range(8)
+    R_NO_NUMERIC,  # ok, judged on symbolic alone: f is undefined next to the point
+    R_NO_SYMBOLIC,  # ok, judged on numeric alone: sympy's formula is NaN (0*inf) here
+) = range(10)
 
 
 class PointwiseEvaluator:
@@ -310,14 +312,18 @@ class PointwiseEvaluator:
         reason = col.reason
         finite_a = torch.isfinite(col.autograd)
         sym = col.symbolic
+        numeric_usable = torch.isfinite(col.numeric) & torch.isfinite(col.numeric_error)
+        # A finite-difference estimate with a large error bar (next to a singularity) is no
+        # evidence that the derivative exists.
+        numeric_reliable = numeric_usable & (
+            col.numeric_error <= 1e-3 * torch.clamp(col.numeric.abs(), min=1.0)
+        )
         if sym is not None:
-            finite_ref = reliable_ref = torch.isfinite(sym)
+            sym_finite = torch.isfinite(sym)
+            sym_nan = torch.isnan(sym)  # sympy's formula broke (0*inf), unlike +-inf
         else:
-            # Without sympy, a finite-difference estimate with a large error bar near a
-            # singularity is no evidence that the derivative exists.
-            finite_ref = torch.isfinite(col.numeric)
-            loose = col.numeric_error > 1e-3 * torch.clamp(col.numeric.abs(), min=1.0)
-            reliable_ref = finite_ref & ~loose
+            sym_finite = torch.zeros_like(finite_a)
+            sym_nan = torch.ones_like(finite_a)
         kinked = (kind == diagnosis.KINK) | (kind == diagnosis.JUMP)
         smooth = finite_value & ~kinked
 
@@ -327,12 +333,24 @@ class PointwiseEvaluator:
         is_jump = kind == diagnosis.JUMP
         _set(status, reason, finite_value & kinked & (finite_a | is_jump), NONDIFF, R_KINK)
         _set(status, reason, finite_value & kinked & ~finite_a & ~is_jump, MISMATCH, R_KINK_NAN)
-        _set(status, reason, smooth & ~finite_a & ~reliable_ref, DOMAIN, R_DERIV_DOMAIN)
-        _set(status, reason, smooth & ~finite_a & reliable_ref, MISMATCH, R_ONE_NONFINITE)
-        _set(status, reason, smooth & finite_a & ~finite_ref, MISMATCH, R_ONE_NONFINITE)
-        agree = col.agree()
-        _set(status, reason, smooth & finite_a & finite_ref & agree, OK, R_NONE)
-        _set(status, reason, smooth & finite_a & finite_ref & ~agree, MISMATCH, R_DIFFER)
+
+        # autograd NaN/inf: fine when the references say the derivative is infinite too
+        exists = sym_finite | (sym_nan & numeric_reliable)
+        _set(status, reason, smooth & ~finite_a & ~exists, DOMAIN, R_DERIV_DOMAIN)
+        _set(status, reason, smooth & ~finite_a & exists, MISMATCH, R_ONE_NONFINITE)
+
+        # autograd finite: compare with every reference that is usable here
+        both = smooth & finite_a & sym_finite & numeric_usable
+        _set(status, reason, both & col.sym_ok & col.num_ok, OK, R_NONE)
+        _set(status, reason, both & ~(col.sym_ok & col.num_ok), MISMATCH, R_DIFFER)
+        sym_only = smooth & finite_a & sym_finite & ~numeric_usable
+        _set(status, reason, sym_only & col.sym_ok, OK, R_NO_NUMERIC)
+        _set(status, reason, sym_only & ~col.sym_ok, MISMATCH, R_DIFFER)
+        num_only = smooth & finite_a & sym_nan & numeric_reliable
+        _set(status, reason, num_only & col.num_ok, OK, R_NO_SYMBOLIC)
+        _set(status, reason, num_only & ~col.num_ok, MISMATCH, R_DIFFER)
+        no_reference = smooth & finite_a & ~sym_finite & ~(sym_nan & numeric_reliable)
+        _set(status, reason, no_reference, MISMATCH, R_ONE_NONFINITE)
         col.kind, col.level, col.left, col.right = kind, level, left, right
 
     def _refine_numeric(
@@ -561,7 +579,7 @@ class Block:
                         note=notes.note(j, k),
                     )
                 )
-            not_ok = [d for d in derivs if d.status is not Status.OK and d.note]
+            not_ok = [d for d in derivs if d.note]
             if len(derivs) == 1 or not not_ok:
                 note = " ".join(d.note for d in not_ok)
             else:
@@ -604,6 +622,12 @@ class _Notes:
         n = float(col.numeric[i])
         if reason == R_NONE:
             return ""
+        if reason == R_NO_NUMERIC:
+            return (
+                "no numeric check: f is undefined next to this point; judged against symbolic alone"
+            )
+        if reason == R_NO_SYMBOLIC:
+            return "sympy's formula is undefined here (nan); judged against numeric alone"
         if reason in (R_VALUE_DOMAIN, R_OVERFLOW):
             causes = diagnosis.value_causes(self.values())
             node = int(causes.node[j])
@@ -637,6 +661,11 @@ class _Notes:
                     else f"numeric {_g(n)}"
                 )
                 return f"autograd gives {_g(a)} but the derivative is finite here ({ref})"
+            if s is not None and math.isnan(s):
+                return (
+                    f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
+                    f"differences do not settle ({_g(n)} ± {_g(float(col.numeric_error[i]))})"
+                )
             return f"autograd gives {_g(a)} but symbolic gives {_g(s)}"
         # R_DIFFER: everything finite, autograd disagrees with a reference.
         e = float(col.numeric_error[i])
