@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gradx.evaluation import EvalRequest, PreparedEvaluation
-from gradx.render.eval_plot_data import LinePlot, collect_plot, plot_point_count
+from gradx.plot_data import LinePlot, collect_plot, plot_point_count
 from gradx.render.eval_plot_terminal import render_line_plot
 
 GOLDEN = Path(__file__).parent / "golden"

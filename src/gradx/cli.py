@@ -197,7 +197,7 @@ def eval_command(
         )
         prepared = PreparedEvaluation(request)
         if plot or save is not None:
-            from gradx.render.eval_plot_data import check_plot_request
+            from gradx.plot_data import check_plot_request
 
             check_plot_request(request, prepared, terminal=plot, save=save, json_out=json_out)
         _, code = run_and_emit(prepared, json_out=json_out, all_rows=all_rows, csv_path=csv_path)

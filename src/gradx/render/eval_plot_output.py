@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradx.evaluation import EvalRequest, PreparedEvaluation
-from gradx.render.eval_plot_data import LinePlot, collect_plot
+from gradx.plot_data import LinePlot, collect_plot
 
 
 def emit_plots(
