@@ -269,3 +269,15 @@ def test_chinese_explanations():
     finding = explain_text(ELEMENT_0, "zh").primary
     assert finding.title == "损失不需要梯度（element 0 of tensors …）"
     assert "计算图" in finding.explanation
+
+
+def test_frames_naming_devices_or_missing_files_are_not_read():
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/dev/zero", line 1, in <module>\n'
+        '  File "/no/such/file.py", line 3, in main\n'
+        f"{ELEMENT_0}\n"
+    )
+    finding = explain_text(text, "en").primary
+    assert (finding.where.file, finding.where.source) == ("/no/such/file.py", "")
+    assert not any(cause.applies for cause in finding.causes)

@@ -48,13 +48,16 @@ def read_user_source(file: str) -> str | None:
     missing, unreadable or huge."""
     try:
         path = Path(file)
-        if path.is_file():
-            if path.stat().st_size > _MAX_SOURCE:
+        if path.exists():
+            # Only regular files: a pasted traceback may name /dev/zero or a pipe.
+            if not path.is_file() or path.stat().st_size > _MAX_SOURCE:
                 return None
             return path.read_text(encoding="utf-8", errors="replace")
     except (OSError, ValueError):
         return None
-    cached = "".join(linecache.getlines(file))
+    # Notebook cells live in linecache's cache only; read it without touching the disk.
+    entry = linecache.cache.get(file)
+    cached = "".join(entry[2]) if entry and len(entry) > 2 else ""
     return cached if 0 < len(cached) <= _MAX_SOURCE else None
 
 

@@ -5,7 +5,6 @@ Nothing here prints; ``gradx.render.explanation`` turns the result into text or 
 
 from __future__ import annotations
 
-import linecache
 import os
 import re
 import traceback
@@ -499,10 +498,8 @@ def _with_source(line: SourceLine | None) -> SourceLine | None:
     """Fill in the source text of a frame from the file when the traceback did not print it."""
     if line is None or line.source or line.line <= 0:
         return line
-    text = linecache.getline(line.file, line.line).strip()
-    if not text and read_user_source(line.file) is not None:
-        lines = (read_user_source(line.file) or "").splitlines()
-        text = lines[line.line - 1].strip() if line.line <= len(lines) else ""
+    lines = (read_user_source(line.file) or "").splitlines()
+    text = lines[line.line - 1].strip() if line.line <= len(lines) else ""
     return replace(line, source=text) if text else line
 
 
