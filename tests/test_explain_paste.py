@@ -281,3 +281,8 @@ def test_frames_naming_devices_or_missing_files_are_not_read():
     finding = explain_text(text, "en").primary
     assert (finding.where.file, finding.where.source) == ("/no/such/file.py", "")
     assert not any(cause.applies for cause in finding.causes)
+
+
+def test_a_huge_single_line_log_keeps_its_end():
+    line = '{"step": 1, "loss": 0.25}, ' * 200_000 + '{"error": "' + ELEMENT_0 + '"}'
+    assert explain_text(line, "en").primary.entry_id == "no-grad-fn"

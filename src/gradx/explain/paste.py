@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from gradx.explain.model import SourceLine
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024  # keep the last 4 MiB of a log: the error is at the end
-_MAX_LINE = 20_000  # longer lines are cut, so one binary blob cannot dominate the work
+_MAX_LINE = 20_000  # longer lines are cut in pieces of this length
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]{0,200}(?:\x07|\x1b\\)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -122,8 +122,6 @@ def looks_binary(text: str) -> bool:
 
 def clean_line(line: str) -> str:
     """One line without colour codes, control characters, quote/launcher prefixes and backticks."""
-    if len(line) > _MAX_LINE:
-        line = line[:_MAX_LINE]
     if "\x1b" in line:
         line = _ANSI.sub("", line)
     if not line.isprintable():  # cheap test first: most log lines have no control characters
@@ -140,9 +138,17 @@ def clean_line(line: str) -> str:
     return line.replace("`", "").rstrip()
 
 
+def _pieces(line: str) -> list[str]:
+    """A very long line (a minified log, binary data) cut into pieces, like a terminal wraps it,
+    so that no single line makes the per-line regexes slow."""
+    if len(line) <= _MAX_LINE:
+        return [line]
+    return [line[start : start + _MAX_LINE] for start in range(0, len(line), _MAX_LINE)]
+
+
 def parse_paste(text: str) -> Paste:
     """Clean ``text`` and index it (see the module docstring)."""
-    lines = tuple(clean_line(line) for line in text.splitlines())
+    lines = tuple(clean_line(piece) for line in text.splitlines() for piece in _pieces(line))
     pieces: list[str] = []
     starts: list[int] = []
     flat_lines: list[int] = []
