@@ -117,6 +117,7 @@ def check_problem(
         mismatches=tuple(mismatches[:top]),
         cause=cause,
         kinks=tuple(run.kinks[:top]),
+        kink_count=max(run.kink_count, len(run.kinks)),
         evaluations=problem.evaluations,
         localisation_evaluations=run.localisation_evaluations,
         vectorised=problem.vectorised is not False,
@@ -143,6 +144,7 @@ class _Run:
         self.linear = True
         self.localisation_evaluations = 0
         self.nan_found = False
+        self.kink_count = 0
         self._a: Tensor | None = None  # dense: autograd Jacobian
         self._f: Tensor | None = None  # dense: numeric Jacobian
         self._allowed: Tensor | None = None
@@ -170,21 +172,28 @@ class _Run:
         err = (4 * eps / steps)[:, None] * (p.y0.abs() + torch.finfo(p.dtype).tiny)[None, :]
         diff = (a - f).abs()
         allowed = torch.maximum(f.abs().mul_(tol.rtol).add_(tol.atol), 2 * err)
-        suspects = (~(diff <= allowed)).any(1).nonzero().squeeze(1)
+        # One-sided slopes from the same points: for a smooth function they differ by about
+        # h·|f''|; at a kink by the jump in slope, whatever h is.
+        center = p.evaluate(p.x0[None])[0]
+        h = steps[:, None]
+        right = (scr.plus - center) / h
+        left = (center - scr.minus) / h
+        jump = (right - left).abs() > h.sqrt() * (right.abs() + left.abs() + 1)
+        jump |= ~torch.isfinite(f)
+        del right, left
+        wrong = ~(diff <= allowed)
         kink = torch.zeros(p.n, p.m, dtype=torch.bool)
-        if suspects.numel():
-            self._refine(suspects, f, err)
-            sub_a, sub_f, sub_e = a[suspects], f[suspects], err[suspects]
-            sub_allowed = torch.maximum(tol.atol + tol.rtol * sub_f.abs(), 2 * sub_e)
-            sub_bad = ~((sub_a - sub_f).abs() <= sub_allowed)
-            probe = self._kink_suspects(scr, suspects, sub_bad, sub_f)
-            if probe.numel():
-                pf, pe = f[probe], err[probe]
-                limit = torch.maximum(tol.atol + tol.rtol * pf.abs(), 2 * pe)
-                self._one_sided(probe, f, err, ~((a[probe] - pf).abs() <= limit), kink)
-            sub_f, sub_e = f[suspects], err[suspects]
-            allowed[suspects] = torch.maximum(tol.atol + tol.rtol * sub_f.abs(), 2 * sub_e)
-            diff[suspects] = (a[suspects] - sub_f).abs()
+        refine = wrong.any(1).nonzero().squeeze(1)
+        if refine.numel():
+            self._refine(refine, f, err)
+            self._update(refine, a, f, err, diff, allowed)
+        probe = jump.any(1).nonzero().squeeze(1)
+        if probe.numel():
+            order = jump[probe].sum(1).argsort(descending=True)[:KINK_COLUMNS]
+            probe = probe[order].sort().values
+            candidate = jump[probe] | ~(diff[probe] <= allowed[probe])
+            self._one_sided(probe, f, err, candidate, kink)
+            self._update(probe, a, f, err, diff, allowed)
         bad = ~(diff <= allowed) & ~kink
         nan_a = torch.isnan(a) & torch.isfinite(f)
         if bool(nan_a.any()):
@@ -200,8 +209,9 @@ class _Run:
             flat = torch.where(bad, ratio, torch.full_like(ratio, -1.0)).reshape(-1)
             picked = flat.topk(min(self.top, self.mismatch_count)).indices.tolist()
         else:
-            ratio = torch.where(kink, torch.zeros_like(ratio), ratio)
-            picked = [int(ratio.reshape(-1).argmax())]
+            flat = torch.where(kink, torch.full_like(ratio, -1.0), ratio).reshape(-1)
+            best = int(flat.argmax())
+            picked = [best] if float(flat[best]) >= 0 else []
         for index in picked:
             j, i = divmod(index, p.m)
             entry = self.entry(i, j, float(a[j, i]), float(f[j, i]), float(err[j, i]))
@@ -214,24 +224,12 @@ class _Run:
         for index in kink.reshape(-1).nonzero().squeeze(1)[: self.top].tolist():
             j, i = divmod(index, p.m)
             self.kinks.append(self._kink(i, j, float(a[j, i])))
+        self.kink_count = int(kink.sum())
 
-    def _kink_suspects(self, scr, rows: Tensor, bad: Tensor, f: Tensor) -> Tensor:
-        """Columns (among ``rows``) whose wrong entries have one-sided slopes that differ."""
-        p = self.p
-        has_bad = bad.any(1)
-        if not bool(has_bad.any()):
-            return rows[:0]
-        rows, bad, f = rows[has_bad], bad[has_bad], f[has_bad]
-        center = p.evaluate(p.x0[None])[0]
-        h = scr.steps[rows][:, None]
-        right = (scr.plus[rows] - center) / h
-        left = (center - scr.minus[rows]) / h
-        jump = (right - left).abs() > h.sqrt() * (right.abs() + left.abs() + 1)
-        suspicious = (bad & (jump | ~torch.isfinite(f))).sum(1)
-        keep = suspicious > 0
-        rows, suspicious = rows[keep], suspicious[keep]
-        order = suspicious.argsort(descending=True)[:KINK_COLUMNS]
-        return rows[order].sort().values
+    def _update(self, rows, a, f, err, diff, allowed) -> None:
+        sub_f = f[rows]
+        allowed[rows] = torch.maximum(self.tol.atol + self.tol.rtol * sub_f.abs(), 2 * err[rows])
+        diff[rows] = (a[rows] - sub_f).abs()
 
     def _refine(self, columns: Tensor, f: Tensor, err: Tensor) -> None:
         """Richardson estimates (with error estimates) for these columns, shrinking if needed."""

@@ -214,7 +214,7 @@ def describe_value(t: Tensor) -> str:
     """A short text of a tensor for the report: the value of a scalar, else its shape."""
     if t.numel() == 1:
         return f"{t.item():.6g}"
-    return "shape (" + ", ".join(map(str, t.shape)) + ")"
+    return f"shape {tuple(t.shape)}"
 
 
 def _bare(spec: InputSpec) -> bool:

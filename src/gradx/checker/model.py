@@ -105,6 +105,7 @@ class GradCheck:
     mismatches: tuple[Entry, ...] = ()
     cause: Cause | None = None
     kinks: tuple[Kink, ...] = ()
+    kink_count: int = 0  # all entries without a derivative (``kinks`` holds the first ones)
     evaluations: int = 0
     localisation_evaluations: int = 0
     vectorised: bool = True

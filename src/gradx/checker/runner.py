@@ -172,6 +172,7 @@ def run_file(
 ) -> CheckReport:
     """Check the targets of ``path`` (or only ``name``), each within ``settings.timeout``."""
     check_file(path)
+    _check_syntax(path)
     start = time.perf_counter()
     emit = on_event or (lambda event: None)
 
@@ -252,6 +253,22 @@ def _run_one(
             False,
         )
     return reply[1], True
+
+
+def _check_syntax(path: Path) -> None:
+    """Report a syntax error at once, without starting a worker (which imports torch)."""
+    from gradx.checker.targets import syntax_error
+
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        raise GradxError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise syntax_error(path, exc) from None
+    except ValueError as exc:  # null bytes
+        raise GradxError(f"{path.name} is not a Python source file: {exc}") from None
 
 
 def _check_spec_names(spec: InputSpec, infos: list[TargetInfo], path: Path) -> None:

@@ -48,8 +48,11 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
         )
 
     samples = settings.samples
+    fixed = all(spec.values_for(name) is not None for name in target.tensor_params)
     if target.example is not None and not _example_takes_generator(target) and not spec.names():
-        samples = 1  # a fixed example gives the same inputs every time
+        fixed = True
+    if fixed:
+        samples = 1  # fixed inputs are the same in every draw
     force = {"full": "dense", "projections": "projections"}.get(settings.method)
     return check_with(
         make,

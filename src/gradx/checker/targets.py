@@ -108,7 +108,7 @@ def load_module(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(name, None)
-        raise _syntax_error(path, exc) from None
+        raise syntax_error(path, exc) from None
     except SystemExit as exc:
         sys.modules.pop(name, None)
         raise GradxError(
@@ -130,7 +130,8 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
-def _syntax_error(path: Path, exc: SyntaxError) -> GradxError:
+def syntax_error(path: Path, exc: SyntaxError) -> GradxError:
+    """The GradxError for a syntax error in the user's file, with the line and a caret."""
     line = exc.lineno or 0
     text = (exc.text or "").rstrip("\n")
     detail: tuple[str, ...] = ()

@@ -198,7 +198,7 @@ def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
             ("\nNONDIFF ", STYLE[Verdict.NONDIFFERENTIABLE]),
             (head, "bold"),
             f" — {_check_label(check, report)}: no derivative at "
-            f"{len(check.kinks)} entr{'y' if len(check.kinks) == 1 else 'ies'} "
+            f"{check.kink_count:,} entr{'y' if check.kink_count == 1 else 'ies'} "
             "(left and right slopes differ); autograd's value there is a convention, not a bug",
         )
     ]
@@ -371,6 +371,7 @@ def _check(c: GradCheck) -> dict[str, Any]:
         "cause": None if c.cause is None else {"id": c.cause.id, "text": c.cause.text},
         "worst": _entry(c.worst) if c.worst else None,
         "mismatches": [_entry(e) for e in c.mismatches],
+        "kink_count": c.kink_count,
         "kinks": [_kink(k) for k in c.kinks],
         "evaluations": c.evaluations,
         "localisation_evaluations": c.localisation_evaluations,
@@ -449,6 +450,7 @@ class CheckProgress:
             self.progress.update(
                 self.task, total=max(self.total, 1), completed=self.done, description=description
             )
+            self.progress.refresh()
 
     def _begin(self) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
