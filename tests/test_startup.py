@@ -82,3 +82,19 @@ def test_python_dash_m_gradx_works():
         [sys.executable, "-m", "gradx", "--version"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout.startswith("gradx ")
+
+
+def test_a_closed_pipe_stops_quietly_with_the_sigpipe_status():
+    # `gradx eval ... --all | head -1`: the reader leaves early; no traceback, no "mismatch" code
+    reader = subprocess.Popen(["head", "-n", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    writer = subprocess.run(
+        [installed_gradx(), "eval", "sin(x)", "--range", "0:1", "--steps", "20000", "--all"],
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    reader.stdin.close()
+    reader.wait(timeout=30)
+    assert writer.returncode == 141
+    assert "Traceback" not in writer.stderr and "internal error" not in writer.stderr

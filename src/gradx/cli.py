@@ -50,6 +50,10 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(int(error.exit_code)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # The reader went away (gradx ... | head): stop quietly, as a SIGPIPE would.
+        _silence_stdout()
+        raise typer.Exit(141) from None
     except MemoryError:
         if _state.traceback:
             raise
@@ -60,6 +64,16 @@ def _user_errors() -> Iterator[None]:
             raise
         print_internal_error(exc)
         raise typer.Exit(int(ExitCode.FAILED)) from None
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test runner's buffer)
+        pass
 
 
 def _version(value: bool) -> None:
@@ -457,3 +471,6 @@ def main() -> None:
         app(prog_name="gradx")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
+    except BrokenPipeError:  # output closed while typer itself was writing (--help | head)
+        _silence_stdout()
+        sys.exit(141)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -11,11 +12,26 @@ if TYPE_CHECKING:
     from gradx.errors import GradxError
 
 
-def stdout_console(width: int | None = None) -> Console:
-    """A console writing to the current ``sys.stdout`` (so test runners can capture it)."""
+def stdout_console(width: int | None = None, soft_wrap: bool = False) -> Console:
+    """A console writing to the current ``sys.stdout`` (so test runners can capture it).
+
+    When the reader goes away (``gradx ... | head``) it stops quietly with exit status 141,
+    as a process killed by SIGPIPE does, rather than rich's 1, which gradx uses for "a
+    disagreement was found".
+    """
     from rich.console import Console
 
-    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=False)
+    class PipeSafeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            raise SystemExit(141)
+
+    return PipeSafeConsole(file=sys.stdout, width=width, highlight=False, soft_wrap=soft_wrap)
 
 
 def stderr_console() -> Console:

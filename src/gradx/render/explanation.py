@@ -92,9 +92,9 @@ def _stdout_console() -> Console:
     """A console on the current stdout that never wraps on its own: this module wraps
     paragraphs itself (``wrap_cells``), so that lines carry no trailing spaces and code and
     URLs are never broken."""
-    from rich.console import Console
+    from gradx.render.console import stdout_console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return stdout_console(soft_wrap=True)
 
 
 def labels(lang: str) -> dict[str, str]:
