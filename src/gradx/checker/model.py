@@ -124,6 +124,7 @@ class ErrorInfo:
     source: str | None = None  # that line of code
     title: str | None = None  # gradx explain catalog title, for autograd errors
     fix: str | None = None  # the catalog's one-line fix
+    in_backward: bool = False  # raised by backward: ``location`` is the forward line of the op
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def check_with(
     start = time.perf_counter()
     tol = Tolerance(settings.rtol, settings.atol)
     checks: list[GradCheck] = []
+    inputs: Inputs | None = None
     try:
         for sample in range(samples if samples is not None else settings.samples):
             inputs = make(sample, False)
@@ -117,8 +118,43 @@ def check_with(
     except MemoryError:
         return _result(name, kind, line, checks, start, ErrorInfo("MemoryError", "out of memory"))
     except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
-        return _result(name, kind, line, checks, start, error_info(exc, file))
+        info = error_info(exc, file)
+        if info.location is None and inputs is not None:
+            info = _locate_in_forward(info, inputs, file)
+        return _result(name, kind, line, checks, start, info)
     return _result(name, kind, line, checks, start, None)
+
+
+def _locate_in_forward(info: ErrorInfo, inputs: Inputs, file: str | None) -> ErrorInfo:
+    """For an error raised by backward: the user's forward line, found by anomaly mode."""
+    import re
+    import warnings
+    from dataclasses import replace
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with torch.autograd.detect_anomaly(check_nan=False):
+                problem = problem_from_inputs(inputs)
+                problem.vjp(torch.ones(problem.m, dtype=problem.dtype))
+        except Exception:  # noqa: BLE001 - the error is expected; only the trace matters
+            pass
+    frame = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in [^\n]*\n\s+(?P<src>[^\n]*)')
+    roots = _library_roots()
+    wanted = os.path.normcase(str(Path(file).resolve())) if file else None
+    found = None
+    for warning in caught:
+        text = str(warning.message)
+        if "Traceback of forward call" not in text:
+            continue
+        for match in frame.finditer(text):
+            path = os.path.normcase(os.path.abspath(match["file"]))
+            mine = path == wanted if wanted else not path.startswith(roots)
+            if mine:
+                found = (Path(match["file"]).name, int(match["line"]), match["src"].strip())
+    if found is None:
+        return info
+    return replace(info, location=f"{found[0]}:{found[1]}", source=found[2], in_backward=True)
 
 
 def _with_notes(check: GradCheck, notes: list[str]) -> GradCheck:

@@ -147,8 +147,10 @@ def one_line(exc: BaseException) -> str:
     """``TypeName: first line of the message``."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
-    if len(first) > 300:
-        first = first[:297] + "..."
+    # torch appends advice ("Hint: enable anomaly detection ...") that gradx gives better.
+    first = first.split(" Hint: ")[0]
+    if len(first) > 240:
+        first = first[:237] + "..."
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 

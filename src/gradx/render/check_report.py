@@ -62,6 +62,7 @@ def render_report(report: CheckReport, console: Console) -> None:
         console.print(Text("notes:", style="bold"))
         for line in notes:
             console.print(Text(f"  {line}", style="dim"))
+        console.print()
     console.print(summary_line(report))
 
 
@@ -83,7 +84,8 @@ def header_line(report: CheckReport) -> Text:
     order = "orders 1 and 2" if s.order >= 2 else "order 1"
     return Text.assemble(
         (what, "bold"),
-        f"  ({s.dtype}, seed {s.seed}, {samples}, {order}, rtol {s.rtol:g}, atol {s.atol:g})",
+        "\n",
+        (f"{s.dtype}, seed {s.seed}, {samples}, {order}, rtol {s.rtol:g}, atol {s.atol:g}", "dim"),
     )
 
 
@@ -112,16 +114,15 @@ def overview(report: CheckReport) -> Table:
 
 
 def inputs_text(target: TargetResult) -> str:
-    """``x (3,), y ()`` plus ``+ 2 parameters (10 elements)`` for modules."""
+    """``x (3,), y ()``, and ``+ 2 parameters`` for modules."""
     inputs = target.inputs
     if not inputs:
         return "—"
-    args = [f"{i.name} {shape_text(i.shape)}" for i in inputs if i.kind == "input"]
-    params = [i for i in inputs if i.kind == "parameter"]
+    parts = [", ".join(f"{i.name} {shape_text(i.shape)}" for i in inputs if i.kind == "input")]
+    params = sum(1 for i in inputs if i.kind == "parameter")
     if params:
-        total = sum(_size(i.shape) for i in params)
-        args.append(f"+ {len(params)} parameter{'s' if len(params) != 1 else ''} ({total:,} el.)")
-    return ", ".join(args)
+        parts.append(f"{params} parameter{'s' if params != 1 else ''}")
+    return " + ".join(p for p in parts if p)
 
 
 def details(target: TargetResult, report: CheckReport) -> list[Any]:
@@ -130,7 +131,7 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
     head = f"{target.name} ({target.kind}{f', line {target.line}' if target.line else ''})"
     if target.verdict is Verdict.TIMEOUT:
         limit = f"{target.timeout:g} s" if target.timeout else "the time limit"
-        blocks.append(Text.assemble(("\nTIMEOUT ", STYLE[Verdict.TIMEOUT]), (head, "bold")))
+        blocks.append(Text.assemble(("TIMEOUT ", STYLE[Verdict.TIMEOUT]), (head, "bold")))
         blocks.append(
             _indented(
                 f"did not finish within {limit} (an endless loop at these inputs?); it was "
@@ -138,19 +139,22 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
                 "just slow."
             )
         )
+        blocks.append(Text(""))
         return blocks
     if target.error is not None:
         error = target.error
-        blocks.append(Text.assemble(("\nERROR ", STYLE[Verdict.ERROR]), (head, "bold")))
+        blocks.append(Text.assemble(("ERROR ", STYLE[Verdict.ERROR]), (head, "bold")))
         lines = [f"{error.type}: {error.message}" if error.type else error.message]
         if error.location:
             source = f"    {error.source}" if error.source else ""
-            lines.append(f"at {error.location}{source}")
+            where = "in the backward of" if error.in_backward else "at"
+            lines.append(f"{where} {error.location}{source}")
         if error.title:
             lines.append(f"explained: {error.title} (gradx explain-error tells more)")
         if error.fix:
             lines.append(f"fix: {error.fix}")
         blocks.extend(_indented(line) for line in lines)
+        blocks.append(Text(""))
         return blocks
     for check in target.checks:
         if check.verdict is Verdict.FAIL:
@@ -161,7 +165,7 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
 
 
 def _indented(text: str) -> Padding:
-    return Padding(Text(text), (0, 0, 0, 2))
+    return Padding(Text(text), (0, 0, 0, 2), expand=False)
 
 
 def _check_label(check: GradCheck, report: CheckReport) -> str:
@@ -178,7 +182,7 @@ def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckRep
         count = f"{check.mismatch_count:,} wrong entr{'y' if check.mismatch_count == 1 else 'ies'} located by bisection"
     blocks.append(
         Text.assemble(
-            ("\nFAIL ", STYLE[Verdict.FAIL]),
+            ("FAIL ", STYLE[Verdict.FAIL]),
             (head, "bold"),
             f" — {_check_label(check, report)}: {count}",
         )
@@ -195,7 +199,7 @@ def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckRep
 def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
     blocks: list[Any] = [
         Text.assemble(
-            ("\nNONDIFF ", STYLE[Verdict.NONDIFFERENTIABLE]),
+            ("NONDIFF ", STYLE[Verdict.NONDIFFERENTIABLE]),
             (head, "bold"),
             f" — {_check_label(check, report)}: no derivative at "
             f"{check.kink_count:,} entr{'y' if check.kink_count == 1 else 'ies'} "
@@ -270,7 +274,7 @@ def summary_line(report: CheckReport) -> Text:
         if report.count(v)
     ]
     seconds = f" ({report.seconds:.1f} s)" if report.seconds else ""
-    text = f"\n{total} target{'s' if total != 1 else ''}: {', '.join(parts)}{seconds}"
+    text = f"{total} target{'s' if total != 1 else ''}: {', '.join(parts)}{seconds}"
     return Text(text, style="bold " + STYLE[report.verdict].replace("bold ", ""))
 
 
@@ -284,13 +288,6 @@ def shape_text(shape: tuple[int, ...]) -> str:
     if len(shape) == 1:
         return f"({shape[0]},)"
     return "(" + ", ".join(map(str, shape)) + ")"
-
-
-def _size(shape: tuple[int, ...]) -> int:
-    size = 1
-    for s in shape:
-        size *= s
-    return size
 
 
 # ---------------------------------------------------------------------------- JSON
@@ -351,6 +348,7 @@ def _target(t: TargetResult) -> dict[str, Any]:
             "source": t.error.source,
             "title": t.error.title,
             "fix": t.error.fix,
+            "in_backward": t.error.in_backward,
         },
         "timeout": t.timeout,
         "seconds": round(t.seconds, 3),
