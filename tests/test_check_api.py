@@ -107,6 +107,7 @@ def test_module_instances_are_checked_with_their_parameters():
     assert check.entries_checked == 2 * (3 + 6 + 2)
 
 
+@pytest.mark.filterwarnings("ignore:Input #0 requires gradient and is not a double")
 def test_float32_and_huge_inputs_pass_where_gradcheck_defaults_fail():
     x32 = torch.tensor([0.3, 1.0, -2.0])
     assert not torch.autograd.gradcheck(torch.sin, (x32.requires_grad_(),), raise_exception=False)
@@ -166,6 +167,7 @@ def test_keyword_tensors_and_order_2():
     assert second.order == 2 and [i.name for i in second.inputs] == ["x", "weight", "grad_output"]
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")
 @pytest.mark.parametrize(
     ("fn", "message"),
     [

@@ -597,6 +597,8 @@ def problem_from_inputs(inputs) -> Problem:
     shapes = [tuple(t.shape) for t in inputs.tensors]
     if not inputs.tensors:
         raise TargetFailure("no floating-point tensor input to differentiate")
+    if sum(t.numel() for t in inputs.tensors) == 0:
+        raise TargetFailure("the inputs are empty tensors: nothing to differentiate")
     dtype = inputs.tensors[0].dtype
     x0 = torch.cat([t.detach().reshape(-1).to(dtype) for t in inputs.tensors])
     return Problem(lambda tensors: inputs.call(tensors), inputs.names, shapes, inputs.kinds, x0)

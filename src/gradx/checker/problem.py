@@ -133,6 +133,8 @@ class Problem:
         value = self.value_with_graph()
         self.layout: OutputLayout = self._layout
         self.m = self.layout.size
+        if self.m == 0:
+            raise TargetFailure("the output is empty: nothing to compare")
         self.y0 = value.detach()
 
     # ------------------------------------------------------------------ indexing

@@ -51,10 +51,12 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
     fixed = all(spec.values_for(name) is not None for name in target.tensor_params)
     if target.example is not None and not _example_takes_generator(target) and not spec.names():
         fixed = True
-    if fixed:
+    note = None
+    if fixed and samples > 1:
         samples = 1  # fixed inputs are the same in every draw
+        note = "the inputs are fixed (--at, or an example without a generator): checked once"
     force = {"full": "dense", "projections": "projections"}.get(settings.method)
-    return check_with(
+    result = check_with(
         make,
         target.name,
         target.kind,
@@ -64,6 +66,11 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
         samples=samples,
         force=force,
     )
+    if note and result.checks:
+        from dataclasses import replace
+
+        result = replace(result, checks=(_with_notes(result.checks[0], [note]), *result.checks[1:]))
+    return result
 
 
 def check_with(

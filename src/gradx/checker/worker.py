@@ -21,8 +21,12 @@ import sys
 def main() -> int:
     """Serve commands until the parent says quit or closes stdin."""
     channel = os.fdopen(os.dup(1), "wb")
+    commands = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)  # the user's print() now goes to stderr
-    commands = sys.stdin.buffer
+    # input() in the user's file must not read the commands: give it an empty stdin.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     from gradx.checker import protocol
 
     state: dict = {}
