@@ -444,7 +444,10 @@ class CheckProgress:
         if self.progress is None and time.monotonic() - self.start >= self.DELAY:
             self._begin()
         if self.progress is not None:
-            description = f"checking {self.current}" if self.done < self.total else "done"
+            if not self.current:
+                description = "importing torch and the file"
+            else:
+                description = f"checking {self.current}" if self.done < self.total else "done"
             self.progress.update(
                 self.task, total=max(self.total, 1), completed=self.done, description=description
             )
