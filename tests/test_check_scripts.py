@@ -20,10 +20,10 @@ SCRIPTS = Path(__file__).parent / "check_scripts"
 
 
 @cache
-def results(script: str, order: int = 1) -> dict[str, TargetResult]:
+def results(script: str, order: int = 1, method: str = "auto") -> dict[str, TargetResult]:
     """Every target of a script, checked once per test session."""
     found = find_targets(load_module(SCRIPTS / script))
-    settings = Settings(order=order)
+    settings = Settings(order=order, method=method)
     return {t.name: check_target(t, InputSpec(), settings) for t in found.targets}
 
 
@@ -102,6 +102,7 @@ def test_control_flow_falls_back_to_a_loop_with_the_same_verdict_and_numbers():
     assert buggy.verdict is Verdict.FAIL and buggy.cause.id == "factor"
 
 
+@pytest.mark.parametrize("method", ["auto", "projections"])
 @pytest.mark.parametrize(
     ("script", "name", "cause", "words"),
     [
@@ -117,8 +118,9 @@ def test_control_flow_falls_back_to_a_loop_with_the_same_verdict_and_numbers():
         ("nan_grad.py", "masked_sqrt", "nan", "NaN gradient where the function is finite"),
     ],
 )
-def test_each_bug_fails_with_its_cause(script, name, cause, words):
-    result = results(script)[name]
+def test_each_bug_fails_with_its_cause(script, name, cause, words, method):
+    # The same cause whether every entry is compared or the wrong ones are found by bisection.
+    result = results(script, method=method)[name]
     assert result.verdict is Verdict.FAIL
     check = first_check(result)
     assert check.cause is not None and check.cause.id == cause
@@ -129,21 +131,22 @@ def test_each_bug_fails_with_its_cause(script, name, cause, words):
     )
 
 
-def test_the_wrong_entries_are_the_ones_reported():
-    one_bad = first_check(results("wrong_functions.py")["OneBadElement"])
+@pytest.mark.parametrize("method", ["auto", "projections"])
+def test_the_wrong_entries_are_the_ones_reported(method):
+    one_bad = first_check(results("wrong_functions.py", method=method)["OneBadElement"])
     assert one_bad.mismatch_count == 1 and one_bad.cause is None
     entry = one_bad.mismatches[0]
     assert (entry.output, entry.output_index, entry.input, entry.input_index) == (
         "out", (3,), "x", (3,),
     )  # fmt: skip
     assert entry.autograd == pytest.approx(1.5 * entry.numeric, rel=1e-9)
-    transposed = first_check(results("wrong_functions.py")["Transposed"])
+    transposed = first_check(results("wrong_functions.py", method=method)["Transposed"])
     assert {e.input for e in transposed.mismatches} == {"x"}  # w's gradient is right
     assert transposed.mismatch_count == 6  # the off-diagonal entries of a 3×3 W
-    nan = first_check(results("nan_grad.py")["masked_sqrt"])
+    nan = first_check(results("nan_grad.py", method=method)["masked_sqrt"])
     assert {e.input_index for e in nan.mismatches} == {(1,)}  # x[1] = -0.5
     assert all(e.autograd != e.autograd for e in nan.mismatches)
-    data = first_check(results("detach_bugs.py")["DataParameter"])
+    data = first_check(results("detach_bugs.py", method=method)["DataParameter"])
     assert {e.input for e in data.mismatches} == {"weight"}  # bias is fine
     assert all(e.autograd == 0 for e in data.mismatches)
 

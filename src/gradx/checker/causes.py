@@ -124,18 +124,19 @@ def structural_cause(
         block_a, block_f, block_allowed = a[:, s], f[:, s], allowed[:, s]
         n = block_a.shape[1]
         if m == n and m > 1 and _close(block_a, block_f.T, block_allowed.T):
-            return _transposed(name)
+            return transposed_cause(name)
         shape = shapes[k]
         if len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1:
             p = shape[0]
             swapped_f = block_f.reshape(m, p, p).transpose(1, 2).reshape(m, n)
             swapped_allowed = block_allowed.reshape(m, p, p).transpose(1, 2).reshape(m, n)
             if _close(block_a, swapped_f, swapped_allowed):
-                return _transposed(name)
+                return transposed_cause(name)
     return None
 
 
-def _transposed(name: str) -> Cause:
+def transposed_cause(name: str) -> Cause:
+    """autograd[i, j] ≈ numeric[j, i] for input ``name``."""
     return Cause(
         "transposed",
         f"transposed Jacobian for {name}: autograd[i, j] ≈ numeric[j, i] (a .T missing or "

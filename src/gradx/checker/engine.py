@@ -151,6 +151,9 @@ class _Run:
         self._err: Tensor | None = None
         self._bad: Tensor | None = None
         self._sides: dict[tuple[int, int], tuple[float, float]] = {}
+        self._located: list[
+            tuple[int, int, float, float, float]
+        ] = []  # projections: i, j, a, f, allowed
 
     # ------------------------------------------------------------------ entries
 
@@ -410,7 +413,9 @@ class _Run:
             for i, a in rows:
                 f, e = float(f_col[i]), float(e_col[i])
                 allowed = max(tol.atol + tol.rtol * abs(f), 2 * e)
-                if not (abs(a - f) <= allowed) and not math.isnan(a):
+                if abs(a - f) <= allowed:
+                    continue
+                if not math.isnan(a):
                     kink = self._column_kink(j, i)
                     if kink is not None:
                         self.kinks.append(
@@ -418,6 +423,7 @@ class _Run:
                         )
                         continue
                 self.mismatches.append(self.entry(i, j, a, f, e))
+                self._located.append((i, j, a, f, allowed))
                 count += 1
         self.mismatch_count = max(self.mismatch_count, count) if count else 0
 
@@ -538,6 +544,45 @@ class _Run:
             "(rows with output vᵀ·out use a random grad_output v)"
         )
 
+    def _structural_from_located(self) -> Cause | None:
+        """Swapped or transposed, tested on the located entries (projection mode)."""
+        p = self.p
+        entries = self._located[: self.top]
+        candidates: dict[str, list[tuple[int, int, float, float, int]]] = {}
+        for i, j, a, _, allowed in entries:
+            for label, partner in _partners(p, j):
+                candidates.setdefault(label, []).append((i, j, a, allowed, partner))
+            # A transposed Jacobian of a square function: autograd[i, j] = numeric[j, i].
+            slices = p.input_slices()
+            k = next(n for n, (_, s) in enumerate(slices) if s.start <= j < s.stop)
+            if p.sizes[k] == p.m:
+                local = j - slices[k][1].start
+                candidates.setdefault(f"transposed:{p.names[k]}", []).append(
+                    (local, j, a, allowed, slices[k][1].start + i)
+                )
+        for label, items in candidates.items():
+            if len(items) < len(entries):
+                continue
+            columns = sorted({partner for *_, partner in items})
+            cols = torch.tensor(columns)
+            est = differences(p, refine_step(p.x0[cols], p.dtype), columns=cols)
+            where = {c: n for n, c in enumerate(columns)}
+            if all(
+                abs(a - float(est.value[where[partner], row]))
+                <= max(allowed, 2 * float(est.error[where[partner], row]))
+                for row, _, a, allowed, partner in items
+            ):
+                kind, *names = label.split(":")
+                if kind == "swapped":
+                    return Cause(
+                        "swapped",
+                        f"gradients swapped: autograd's gradient for {names[0]} is the numeric "
+                        f"gradient of {names[1]} and the other way round (backward returns "
+                        "them in the wrong order)",
+                    )
+                return causes.transposed_cause(names[0])
+        return None
+
     # ------------------------------------------------------------------ causes
 
     def cause(self) -> Cause | None:
@@ -568,8 +613,29 @@ class _Run:
             nonzero = int(((self._f.abs() > self._allowed) | (self._a != 0)).sum())
             whole = nonzero == int(self._bad.sum())
         else:
+            found = self._structural_from_located() if self._located else None
+            if found is not None:
+                return found
             whole = p.n * p.m == 1
         return causes.entry_cause(av, fv, al, whole=whole, rtol=self.tol.rtol)
+
+
+def _partners(problem: Problem, j: int) -> list[tuple[str, int]]:
+    """Columns that a swapped or transposed backward would put in column j's place."""
+    slices = problem.input_slices()
+    k = next(n for n, (_, s) in enumerate(slices) if s.start <= j < s.stop)
+    name, own = slices[k]
+    local = j - own.start
+    found = []
+    for other, (other_name, s) in enumerate(slices):
+        if other != k and problem.shapes[other] == problem.shapes[k]:
+            pair = sorted((name, other_name))
+            found.append((f"swapped:{pair[0]}:{pair[1]}", s.start + local))
+    shape = problem.shapes[k]
+    if len(shape) == 2 and shape[0] == shape[1] > 1:
+        r, c = divmod(local, shape[1])
+        found.append((f"transposed:{name}", own.start + c * shape[1] + r))
+    return found
 
 
 def make_entry(

@@ -209,6 +209,12 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
             fix = getattr(described, "fix_summary", None)
     message = one_line(exc)
     type_name, _, rest = message.partition(": ")
+    if where is None and _raised_by_gradx(exc):
+        # Not the user's code: say so rather than blame the target.
+        return ErrorInfo(
+            type="",
+            message=f"internal error in gradx ({message}); please report it with the file",
+        )
     return ErrorInfo(
         type=type_name,
         message=rest,
@@ -217,6 +223,12 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
         title=title,
         fix=fix,
     )
+
+
+def _raised_by_gradx(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = os.path.normcase(str(Path(__file__).resolve().parent)) + os.sep
+    return bool(frames) and os.path.normcase(os.path.abspath(frames[-1].filename)).startswith(here)
 
 
 def _library_roots() -> tuple[str, ...]:
