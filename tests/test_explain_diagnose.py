@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from gradx.explain.diagnose import diagnose
-from gradx.explain.model import SourceLine
+from gradx.autograd_errors.diagnose import diagnose
+from gradx.autograd_errors.model import SourceLine
 
 
 def causes(

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import gradx
+from gradx.autograd_errors.explainer import explain_text
+from gradx.autograd_errors.model import Explanation
 from gradx.cli import app
 from gradx.errors import GradxError
-from gradx.explain.explainer import explain_text
-from gradx.explain.model import Explanation
 
 FRAGMENTS = [
     "RuntimeError: ",

@@ -31,35 +31,36 @@ def assert_gradients(fn, *inputs, **options):  # noqa: ANN001, ANN201 - see grad
     return run_assert(fn, *inputs, **options)
 
 
-# ---- explain-error: Python and notebook entry points (imported lazily, see gradx.explain)
+# ---- explain-error: Python and notebook entry points (imported lazily, see gradx.autograd_errors)
+
+
+def explain(exc_or_text: object, *, lang: str | None = None):  # noqa: ANN201 - an Explanation
+    """Explain an autograd error or warning: an exception, a warning, or pasted text.
+
+    Returns an Explanation (``.recognised``, ``.findings``; ``print(explanation)`` shows it);
+    ``lang`` is ``"en"`` or ``"zh"`` (default: from the locale). See docs/explain-error.md.
+    """
+    from gradx.autograd_errors import explain as run_explain
+
+    return run_explain(exc_or_text, lang=lang)
 
 
 def install(*, lang: str | None = None) -> None:
     """Explain autograd errors under their traceback (adds a ``sys.excepthook``)."""
-    from gradx.explain import install as install_hook
+    from gradx.autograd_errors import install as install_hook
 
     install_hook(lang=lang)
 
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext gradx``: explain autograd errors under their traceback in IPython/Jupyter."""
-    from gradx.explain import load_ipython_extension as load
+    from gradx.autograd_errors import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: object) -> None:
     """``%unload_ext gradx``: back to plain tracebacks."""
-    from gradx.explain import unload_ipython_extension as unload
+    from gradx.autograd_errors import unload_ipython_extension as unload
 
     unload(ipython)
-
-
-def __getattr__(name: str) -> object:
-    # ``gradx.explain(exc_or_text)``: the explain package is itself callable; importing it
-    # here, on first use, keeps ``import gradx`` cheap.
-    if name == "explain":
-        import importlib
-
-        return importlib.import_module("gradx.explain")
-    raise AttributeError(f"module 'gradx' has no attribute {name!r}")

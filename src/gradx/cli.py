@@ -377,7 +377,7 @@ def explain_error(
     Exit codes: 0 recognised, 1 not recognised (general advice is printed), 2 unusable input.
     """
     with _user_errors():
-        from gradx.explain.command import explain_request, make_request
+        from gradx.autograd_errors.command import explain_request, make_request
         from gradx.render.explanation import emit
 
         request = make_request(

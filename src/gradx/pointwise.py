@@ -729,7 +729,7 @@ def _high_precision(expr: sp.Expr, point: Mapping[str, float]) -> float | None:
         subs = {symbol(v): sp.Float(x, digits) for v, x in point.items()}
         try:
             value = complex(expr.evalf(digits, subs=subs))
-        except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        except Exception:  # noqa: BLE001 - sympy raises many kinds (PrecisionExhausted...); no value
             return None
         if not math.isfinite(value.real) or abs(value.imag) > 1e-12 * max(1.0, abs(value.real)):
             return None

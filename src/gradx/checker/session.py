@@ -199,7 +199,7 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
     where = _user_frame(exc, file)
     title = fix = None
     try:
-        from gradx.explain import describe_exception
+        from gradx.autograd_errors import describe_exception
     except ImportError:  # pragma: no cover - explain is part of gradx, but stay independent
         describe_exception = None
     if describe_exception is not None:

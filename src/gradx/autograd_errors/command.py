@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from gradx.autograd_errors.catalog import Catalog, load_catalog
+from gradx.autograd_errors.lang import resolve_lang
+from gradx.autograd_errors.model import Explanation
+from gradx.autograd_errors.paste import MAX_INPUT_BYTES, decode_input
 from gradx.errors import ExitCode, GradxError
-from gradx.explain.catalog import Catalog, load_catalog
-from gradx.explain.lang import resolve_lang
-from gradx.explain.model import Explanation
-from gradx.explain.paste import MAX_INPUT_BYTES, decode_input
 
 DEFAULT_TIMEOUT = 60.0
 _CHUNK = 1024 * 1024
@@ -84,7 +84,7 @@ def explain_request(
     request: ExplainRequest, stdin: BinaryIO | None = None
 ) -> Explanation | Catalog:
     """The Explanation the request asks for, or the Catalog for ``--list``."""
-    from gradx.explain import explainer
+    from gradx.autograd_errors import explainer
 
     if request.list_catalog:
         return load_catalog()
@@ -109,7 +109,7 @@ def explain_request(
 
 
 def _matches_anything(text: str) -> bool:
-    from gradx.explain.explainer import explain_text
+    from gradx.autograd_errors.explainer import explain_text
 
     try:
         return explain_text(text, "en").recognised

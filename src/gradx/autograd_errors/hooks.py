@@ -13,8 +13,8 @@ _lang: str | None = None
 def _explanation_text(exc: BaseException, lang: str | None) -> str | None:
     """The plain-text explanation of an autograd error, or None for any other exception."""
     try:
-        from gradx.explain.explainer import explain_exception
-        from gradx.explain.lang import resolve_lang
+        from gradx.autograd_errors.explainer import explain_exception
+        from gradx.autograd_errors.lang import resolve_lang
         from gradx.render.explanation import plain_text
 
         explanation = explain_exception(exc, resolve_lang(lang))

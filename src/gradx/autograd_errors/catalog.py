@@ -95,7 +95,11 @@ class Catalog:
 @cache
 def load_catalog() -> Catalog:
     """Read, validate and compile the shipped catalog (once per process)."""
-    source = resources.files("gradx.explain").joinpath("catalog.toml").read_text(encoding="utf-8")
+    source = (
+        resources.files("gradx.autograd_errors")
+        .joinpath("catalog.toml")
+        .read_text(encoding="utf-8")
+    )
     return parse_catalog(source)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 
-from gradx.explain.model import SourceLine
+from gradx.autograd_errors.model import SourceLine
 
 _MAX_SOURCE = 2 * 1024 * 1024
 _SLICE_LIMIT = 80

@@ -1,4 +1,4 @@
-"""Generate ``docs/errors.md`` from the catalog: ``python -m gradx.explain.docs docs/errors.md``.
+"""Generate ``docs/errors.md`` from the catalog: ``python -m gradx.autograd_errors.docs docs/errors.md``.
 
 ``--check`` compares instead of writing (exit 1 when the page is out of date), for CI; the test
 suite checks the same thing.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gradx.explain.catalog import Catalog, Entry, load_catalog
+from gradx.autograd_errors.catalog import Catalog, Entry, load_catalog
 
 _HEADER = """# Autograd errors explained by gradx
 
-<!-- Generated from src/gradx/explain/catalog.toml by `python -m gradx.explain.docs docs/errors.md`. Do not edit by hand. -->
+<!-- Generated from src/gradx/autograd_errors/catalog.toml by `python -m gradx.autograd_errors.docs docs/errors.md`. Do not edit by hand. -->
 
 `gradx explain-error` recognises the {count} autograd errors and warnings below ({errors} errors,
 {warnings} warnings). Give it a message, a traceback or a whole log, an id from this page
@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != page:
             print(
-                f"{path} is out of date: run python -m gradx.explain.docs {path}", file=sys.stderr
+                f"{path} is out of date: run python -m gradx.autograd_errors.docs {path}",
+                file=sys.stderr,
             )
             return 1
         return 0

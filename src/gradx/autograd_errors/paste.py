@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from gradx.explain.model import SourceLine
+from gradx.autograd_errors.model import SourceLine
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024  # keep the last 4 MiB of a log: the error is at the end
 _MAX_LINE = 20_000  # longer lines are cut in pieces of this length

@@ -17,8 +17,8 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from gradx.explain.catalog import Catalog, Entry, Pattern
-from gradx.explain.paste import Paste
+from gradx.autograd_errors.catalog import Catalog, Entry, Pattern
+from gradx.autograd_errors.paste import Paste
 
 _BACK = 400  # characters a pattern may need before its keyword
 _FORWARD = 6000  # ... and after it (the DDP messages are about 1,000 characters)

@@ -1,17 +1,14 @@
 """Autograd errors decoded: ``gradx.explain(exc_or_text)`` and the pieces behind ``explain-error``.
 
-Importing this package is cheap (no torch, no rich). The module itself is callable, so that
-``gradx.explain(x)`` works although ``gradx.explain`` is also the name of this package.
+Importing this package is cheap (no torch, no rich).
 """
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from typing import Any
 
-from gradx.explain.model import Cause, Explanation, Finding, Fix, RunSummary, SourceLine
+from gradx.autograd_errors.model import Cause, Explanation, Finding, Fix, RunSummary, SourceLine
 
 __all__ = [
     "Cause",
@@ -38,8 +35,8 @@ def explain(exc_or_text: Any, *, lang: str | None = None) -> Explanation:
     Returns an Explanation; ``.recognised`` tells whether anything was recognised, and
     ``print(explanation)`` shows it as text.
     """
-    from gradx.explain import explainer
-    from gradx.explain.lang import resolve_lang
+    from gradx.autograd_errors import explainer
+    from gradx.autograd_errors.lang import resolve_lang
 
     language = resolve_lang(lang)
     if isinstance(exc_or_text, warnings.WarningMessage):
@@ -70,8 +67,8 @@ def describe_exception(exc: BaseException, *, lang: str | None = None) -> Explan
     one line (``.primary`` holds the full Finding). It never reads source files, never runs
     anything and never raises; ``lang`` is "en" or "zh" (default: from the locale).
     """
-    from gradx.explain import explainer
-    from gradx.explain.lang import resolve_lang
+    from gradx.autograd_errors import explainer
+    from gradx.autograd_errors.lang import resolve_lang
 
     try:
         return explainer.describe(exc, resolve_lang(lang))
@@ -81,37 +78,27 @@ def describe_exception(exc: BaseException, *, lang: str | None = None) -> Explan
 
 def install(*, lang: str | None = None) -> None:
     """Add an excepthook that prints the explanation after the traceback of autograd errors."""
-    from gradx.explain.hooks import install_excepthook
+    from gradx.autograd_errors.hooks import install_excepthook
 
     install_excepthook(lang=lang)
 
 
 def uninstall() -> None:
     """Remove the excepthook added by ``install()``."""
-    from gradx.explain.hooks import uninstall_excepthook
+    from gradx.autograd_errors.hooks import uninstall_excepthook
 
     uninstall_excepthook()
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext gradx``: explain autograd errors under their traceback in IPython/Jupyter."""
-    from gradx.explain.hooks import register_ipython
+    from gradx.autograd_errors.hooks import register_ipython
 
     register_ipython(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext gradx``: stop explaining errors in IPython/Jupyter."""
-    from gradx.explain.hooks import unregister_ipython
+    from gradx.autograd_errors.hooks import unregister_ipython
 
     unregister_ipython(ipython)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``gradx.explain(x)`` call ``explain`` although the package shares its name."""
-
-    def __call__(self, exc_or_text: Any, *, lang: str | None = None) -> Explanation:
-        return explain(exc_or_text, lang=lang)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -13,12 +13,11 @@ from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from pathlib import Path
 
-from gradx.errors import ExitCode, GradxError
-from gradx.explain.catalog import Catalog, Entry, load_catalog
-from gradx.explain.diagnose import diagnose, read_user_source
-from gradx.explain.matcher import Hit, ascii_lower, find_hits
-from gradx.explain.model import Cause, Explanation, Finding, Fix, RunSummary, SourceLine
-from gradx.explain.paste import (
+from gradx.autograd_errors.catalog import Catalog, Entry, load_catalog
+from gradx.autograd_errors.diagnose import diagnose, read_user_source
+from gradx.autograd_errors.matcher import Hit, ascii_lower, find_hits
+from gradx.autograd_errors.model import Cause, Explanation, Finding, Fix, RunSummary, SourceLine
+from gradx.autograd_errors.paste import (
     MAX_INPUT_BYTES,
     Paste,
     is_library_path,
@@ -27,6 +26,7 @@ from gradx.explain.paste import (
     parse_paste,
     user_frame,
 )
+from gradx.errors import ExitCode, GradxError
 
 _MAX_MESSAGE = 2000
 _MAX_UNRECOGNISED = 10
@@ -151,7 +151,7 @@ def explain_script(
     rerun: bool = True,
 ) -> Explanation:
     """Run a script (``--run``) and explain the autograd error or warnings it produced."""
-    from gradx.explain.runner import check_script, run_script
+    from gradx.autograd_errors.runner import check_script, run_script
 
     if not timeout > 0:
         raise GradxError(f"--timeout must be a positive number of seconds, not {timeout:g}")
