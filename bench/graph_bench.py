@@ -57,7 +57,7 @@ def main() -> None:
     from gradx.evaluation import EvalRequest, PreparedEvaluation
     from gradx.graph.sources import script_graph
     from gradx.graph.view import build_view
-    from gradx.render.eval_plot_data import collect_plot
+    from gradx.plot_data import collect_plot
     from gradx.render.eval_plot_terminal import render_line_plot
     from gradx.render.graph_tree import view_group
 
