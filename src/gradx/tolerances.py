@@ -35,3 +35,12 @@ def tolerance_for(dtype: str, rtol: float | None = None, atol: float | None = No
     if atol is not None:
         tol = replace(tol, atol=atol, fd_atol=max(atol, tol.fd_atol) if atol > 0 else 0.0)
     return tol
+
+
+# gradx check compares whole Jacobians entry by entry against finite differences alone (no
+# symbolic reference), so its bar is looser than eval's: (rtol, atol) per dtype. An entry may
+# differ by atol + rtol * |numeric| and by twice the numeric error estimate.
+CHECK_TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-6, 1e-8),
+    "float32": (1e-3, 1e-5),
+}

@@ -14,8 +14,8 @@ from gradx.checker.model import CheckReport, Settings
 from gradx.checker.runner import DEFAULT_TIMEOUT, run_file
 from gradx.checker.spec import InputSpec, check_file, input_spec, split_target
 from gradx.errors import GradxError
+from gradx.tolerances import CHECK_TOLERANCES as TOLERANCES
 
-TOLERANCES = {"float64": (1e-6, 1e-8), "float32": (1e-3, 1e-5)}  # (rtol, atol), as engine's
 METHODS = ("auto", "full", "projections")
 
 

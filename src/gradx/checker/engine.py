@@ -28,6 +28,7 @@ from gradx.checker.model import Cause, Entry, GradCheck, InputInfo, Kink, Verdic
 from gradx.checker.numeric import differences, refine_step, screen, screen_step
 from gradx.checker.problem import Problem, TargetFailure, flatten_output
 from gradx.finite_difference import BACKWARD, FORWARD, machine_epsilon
+from gradx.tolerances import CHECK_TOLERANCES
 
 Tensor = torch.Tensor
 
@@ -51,9 +52,9 @@ class Tolerance:
 
 
 def default_tolerance(dtype: torch.dtype, rtol: float | None = None, atol: float | None = None):
-    """float64: rtol 1e-6, atol 1e-8; float32: rtol 1e-3, atol 1e-5; overrides applied."""
-    base = Tolerance(1e-6, 1e-8) if dtype == torch.float64 else Tolerance(1e-3, 1e-5)
-    return Tolerance(base.rtol if rtol is None else rtol, base.atol if atol is None else atol)
+    """The dtype's tolerances from ``gradx.tolerances.CHECK_TOLERANCES``, overrides applied."""
+    base_rtol, base_atol = CHECK_TOLERANCES[dtype_name(dtype)]
+    return Tolerance(base_rtol if rtol is None else rtol, base_atol if atol is None else atol)
 
 
 def dtype_name(dtype: torch.dtype) -> str:
