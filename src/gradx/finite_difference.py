@@ -150,7 +150,8 @@ def derivative(
     estimates = (weights * values).sum(dim=1) / denominators
     powers = (2, 4) if scheme == CENTRAL else (2, 3)
     best, truncation = _richardson(list(estimates), powers)
-    magnitude = values.abs().amax(dim=(0, 1))
+    # The finest level's points bound the rounding error well enough, at a third of the cost.
+    magnitude = values[-1].abs().amax(dim=0)
     spread = sum(abs(w) for _, w in nodes)
     rounding = 8 * eps * magnitude * spread / denominators[-1]
     step = h[names[0]] if names else torch.zeros(n, dtype=dtype)

@@ -22,7 +22,7 @@ class Tolerance:
 
 
 TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(rtol=1e-9, atol=1e-12, fd_rtol=1e-8, fd_atol=1e-10, fd_target=1e-10),
+    "float64": Tolerance(rtol=1e-9, atol=1e-12, fd_rtol=1e-8, fd_atol=1e-10, fd_target=1e-8),
     "float32": Tolerance(rtol=1e-5, atol=1e-6, fd_rtol=1e-3, fd_atol=1e-4, fd_target=1e-4),
 }
 
