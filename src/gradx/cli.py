@@ -99,6 +99,18 @@ def _main(
     _state.traceback = traceback
 
 
+# Options shared by several commands.
+DtypeOption = Annotated[str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")]
+RtolOption = Annotated[
+    float | None,
+    typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),
+]
+AtolOption = Annotated[
+    float | None,
+    typer.Option("--atol", metavar="ATOL", help="Absolute tolerance (default per dtype)."),
+]
+
+
 # --------------------------------------------------------------------------- eval
 
 
@@ -154,17 +166,9 @@ def eval_command(
             help="Differentiate only with respect to these variables (x or x,y).",
         ),
     ] = None,
-    dtype: Annotated[
-        str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")
-    ] = "float64",
-    rtol: Annotated[
-        float | None,
-        typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),
-    ] = None,
-    atol: Annotated[
-        float | None,
-        typer.Option("--atol", metavar="ATOL", help="Absolute tolerance (default per dtype)."),
-    ] = None,
+    dtype: DtypeOption = "float64",
+    rtol: RtolOption = None,
+    atol: AtolOption = None,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Print every row, not only the interesting ones.")
     ] = False,
@@ -262,17 +266,9 @@ def check_command(
         float,
         typer.Option("--timeout", metavar="SECONDS", help="Time limit per target."),
     ] = 60.0,
-    dtype: Annotated[
-        str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")
-    ] = "float64",
-    rtol: Annotated[
-        float | None,
-        typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),
-    ] = None,
-    atol: Annotated[
-        float | None,
-        typer.Option("--atol", metavar="ATOL", help="Absolute tolerance (default per dtype)."),
-    ] = None,
+    dtype: DtypeOption = "float64",
+    rtol: RtolOption = None,
+    atol: AtolOption = None,
     method: Annotated[
         str,
         typer.Option(
