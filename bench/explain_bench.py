@@ -78,8 +78,8 @@ def startup(repeat: int) -> None:
 
 def throughput(repeat: int) -> None:
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
-    from gradx.autograd_errors.catalog import load_catalog
-    from gradx.autograd_errors.explainer import explain_text
+    from gradx.commands.explain.catalog import load_catalog
+    from gradx.commands.explain.explainer import explain_text
 
     load_catalog()  # parse the catalog once, as the CLI does, before timing
     print(f"explain_text in-process, best of {repeat}")

@@ -54,10 +54,10 @@ def main() -> None:
 
     from rich.console import Console
 
-    from gradx.evaluation import EvalRequest, PreparedEvaluation
-    from gradx.graph.sources import script_graph
-    from gradx.graph.view import build_view
-    from gradx.plot_data import collect_plot
+    from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
+    from gradx.commands.eval.plot_data import collect_plot
+    from gradx.commands.graph.sources import script_graph
+    from gradx.commands.graph.view import build_view
     from gradx.render.eval_plot_terminal import render_line_plot
     from gradx.render.graph_tree import view_group
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import gradx
-from gradx.checker.model import Verdict
+from gradx.commands.check.model import Verdict
 
 
 class SignError(torch.autograd.Function):

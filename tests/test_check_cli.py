@@ -174,7 +174,7 @@ def test_a_syntax_error_exits_2_before_any_worker_starts(tmp_path):
 def test_the_parent_process_never_imports_torch():
     code = (
         "import sys\n"
-        "from gradx.checker.command import CheckRequest\n"
+        "from gradx.commands.check.command import CheckRequest\n"
         f"report = CheckRequest.from_cli(target={script('nan_grad.py')!r}).run()\n"
         "print(report.verdict.value, 'torch' in sys.modules)\n"
     )

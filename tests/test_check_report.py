@@ -9,11 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from gradx.checker.model import CheckReport, ErrorInfo, Settings, TargetResult, Verdict
-from gradx.checker.session import check_target
-from gradx.checker.spec import InputSpec
-from gradx.checker.targets import find_targets, load_module
+from gradx.commands.check.model import CheckReport, ErrorInfo, Settings, TargetResult, Verdict
+from gradx.commands.check.session import check_target
 from gradx.render.check_report import CheckProgress, plain_text, report_dict
+from gradx.user_script.spec import InputSpec
+from gradx.user_script.targets import find_targets, load_module
 
 SCRIPTS = Path(__file__).parent / "check_scripts"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gradx.checker.model import Settings, TargetResult, Verdict
-from gradx.checker.session import check_target
-from gradx.checker.spec import InputSpec, input_spec
-from gradx.checker.targets import discover, find_targets, load_module
+from gradx.commands.check.model import Settings, TargetResult, Verdict
+from gradx.commands.check.session import check_target
+from gradx.user_script.spec import InputSpec, input_spec
+from gradx.user_script.targets import discover, find_targets, load_module
 
 SCRIPTS = Path(__file__).parent / "check_scripts"
 
@@ -109,7 +109,7 @@ def test_control_flow_falls_back_to_a_loop_with_the_same_verdict_and_numbers():
         ("wrong_functions.py", "SignError", "sign", "sign error"),
         ("wrong_functions.py", "MissingFactor", "factor", "autograd = 0.333333 × numeric"),
         ("wrong_functions.py", "Transposed", "transposed", "transposed Jacobian for x"),
-        ("wrong_functions.py", "IgnoresGradOutput", "ignores_grad_output", "ignores grad_output"),
+        ("wrong_functions.py", "IgnoresGradOutput", "ignores-grad-output", "ignores grad_output"),
         ("wrong_functions.py", "Swapped", "swapped", "gradients swapped"),
         ("detach_bugs.py", "data_bug", "missing", "no gradient (None) for scale"),
         ("detach_bugs.py", "detach_bug", "missing", "no gradient (None) for w"),

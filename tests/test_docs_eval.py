@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradx.tolerances import TOLERANCES
-from gradx.vocabulary import ALIASES, FUNCTIONS
+from gradx.expression.vocabulary import ALIASES, FUNCTIONS
+from gradx.numerics.tolerances import TOLERANCES
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "eval.md").read_text(encoding="utf-8")
 

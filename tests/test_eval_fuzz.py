@@ -8,11 +8,11 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gradx.commands.eval.model import Status
+from gradx.commands.eval.pipeline import EvalRequest, evaluate_expression
 from gradx.errors import GradxError
-from gradx.evaluation import EvalRequest, evaluate_expression
-from gradx.models import Status
-from gradx.parser import parse_expression
-from gradx.vocabulary import FUNCTIONS
+from gradx.expression.parser import parse_expression
+from gradx.expression.vocabulary import FUNCTIONS
 
 LEAVES = st.sampled_from(["x", "x", "x", "y", "y", "2", "0.5", "pi", "e", "1e-3"])
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradx.autograd_errors.catalog import load_catalog, parse_catalog, required_literal
-from gradx.autograd_errors.docs import main as docs_main
-from gradx.autograd_errors.docs import render_markdown
-from gradx.autograd_errors.explainer import explain_text
-from gradx.autograd_errors.matcher import ascii_lower
-from gradx.autograd_errors.paste import parse_paste
+from gradx.commands.explain.catalog import load_catalog, parse_catalog, required_literal
+from gradx.commands.explain.docs import main as docs_main
+from gradx.commands.explain.docs import render_markdown
+from gradx.commands.explain.explainer import explain_text
+from gradx.commands.explain.matcher import ascii_lower
+from gradx.commands.explain.paste import parse_paste
 
 CATALOG = load_catalog()
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +159,7 @@ def test_examples_wrapped_anywhere_are_still_recognised(example, cuts, prefix):
 
 
 def test_a_broken_catalog_is_refused_with_the_entry_named():
-    good = (ROOT / "src/gradx/autograd_errors/catalog.toml").read_text(encoding="utf-8")
+    good = (ROOT / "src/gradx/commands/explain/catalog.toml").read_text(encoding="utf-8")
     first = good.index("\n[[entry]]\n")
     duplicated = good + good[first : good.index("\n[[entry]]\n", first + 1)]
     with pytest.raises(ValueError, match="duplicate id 'backward-twice'"):
@@ -177,7 +177,7 @@ def test_a_broken_catalog_is_refused_with_the_entry_named():
 def test_docs_errors_page_is_in_sync_with_the_catalog():
     page = (ROOT / "docs/errors.md").read_text(encoding="utf-8")
     assert page == render_markdown(CATALOG), (
-        "run: python -m gradx.autograd_errors.docs docs/errors.md"
+        "run: python -m gradx.commands.explain.docs docs/errors.md"
     )
     for entry in CATALOG.entries:
         assert f'<a id="{entry.id}"></a>' in page

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gradx.autograd_errors.catalog import load_catalog
+from gradx.commands.explain.catalog import load_catalog
 
 ELEMENT_0 = "RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn"
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from gradx.autograd_errors.diagnose import diagnose
-from gradx.autograd_errors.model import SourceLine
+from gradx.commands.explain.diagnose import diagnose
+from gradx.commands.explain.model import SourceLine
 
 
 def causes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gradx.autograd_errors.explainer import explain_text
+from gradx.commands.explain.explainer import explain_text
 from gradx.errors import GradxError
 
 ELEMENT_0 = "RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn"

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import gradx
-from gradx.autograd_errors.explainer import explain_text
-from gradx.autograd_errors.model import Explanation
 from gradx.cli import app
+from gradx.commands.explain.explainer import explain_text
+from gradx.commands.explain.model import Explanation
 from gradx.errors import GradxError
 
 FRAGMENTS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import gradx
-from gradx.autograd_errors import Explanation
+from gradx.commands.explain import Explanation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def test_install_twice_and_uninstall():
         hook = sys.excepthook
         gradx.install()
         assert sys.excepthook is hook and hook is not previous
-        gradx.autograd_errors.uninstall()
+        gradx.commands.explain.uninstall()
         assert sys.excepthook is previous
     finally:
         sys.excepthook = previous
@@ -153,7 +153,7 @@ def test_importing_gradx_and_its_explain_package_stays_light():
     result = _run_python(
         """
         import sys, gradx
-        import gradx.autograd_errors  # the package behind gradx.explain: no torch, sympy or rich
+        import gradx.commands.explain  # the package behind gradx.explain: no torch, sympy or rich
         print(sorted(m for m in ("torch", "sympy", "rich") if m in sys.modules))
         """
     )

@@ -21,8 +21,8 @@ from torch import nn
 from torch.autograd import Function
 
 import gradx
-from gradx.autograd_errors.catalog import load_catalog
-from gradx.autograd_errors.explainer import explain_exception, explain_text, explain_warning
+from gradx.commands.explain.catalog import load_catalog
+from gradx.commands.explain.explainer import explain_exception, explain_text, explain_warning
 
 # -- reproducers: each makes torch raise or warn --------------------------------------------
 
@@ -674,12 +674,12 @@ def test_other_errors_are_not_labelled_as_autograd_errors(name: str, text: str):
 
 def test_describe_exception_gives_title_and_one_line_fix():
     exc, _ = _run(non_scalar_backward)
-    described = gradx.autograd_errors.describe_exception(exc)
+    described = gradx.commands.explain.describe_exception(exc)
     assert described.entry_id == "non-scalar-backward"
     assert described.title == "backward() on a tensor with more than one element"
     assert "\n" not in described.fix_summary and "loss.mean()" in described.fix_summary
-    assert gradx.autograd_errors.describe_exception(ValueError("no")) is None
-    zh = gradx.autograd_errors.describe_exception(exc, lang="zh")
+    assert gradx.commands.explain.describe_exception(ValueError("no")) is None
+    zh = gradx.commands.explain.describe_exception(exc, lang="zh")
     assert zh.title == "对多元素张量调用 backward()"
 
 
@@ -688,5 +688,5 @@ def test_describe_exception_follows_the_chain():
     try:
         raise ValueError("training step failed") from exc
     except ValueError as wrapped:
-        described = gradx.autograd_errors.describe_exception(wrapped)
+        described = gradx.commands.explain.describe_exception(wrapped)
     assert described is not None and described.entry_id == "backward-twice"

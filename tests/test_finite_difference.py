@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 import torch
 
-from gradx import finite_difference as fd
+from gradx.numerics import finite_difference as fd
 
 F64 = torch.float64
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from gradx.graph.sources import expression_graph
-from gradx.graph.view import build_view
+from gradx.commands.graph.sources import expression_graph
+from gradx.commands.graph.view import build_view
 
 
 def test_non_scalar_output_backward_with_ones_gives_the_d2l_gradient():

@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-pytest.importorskip("gradx.checker.inputs")  # script targets load through gradx check's loader
+pytest.importorskip("gradx.user_script.inputs")  # script targets load through gradx check's loader
 
-from gradx.graph.sources import script_graph  # noqa: E402
-from gradx.graph.view import build_view  # noqa: E402
+from gradx.commands.graph.sources import script_graph  # noqa: E402
+from gradx.commands.graph.view import build_view  # noqa: E402
 from gradx.render.graph_tree import view_group  # noqa: E402
 
 SCRIPT = textwrap.dedent(

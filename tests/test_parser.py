@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradx.constant_math import constant_value
 from gradx.errors import GradxError
-from gradx.expression import Call, Constant, Number, Variable
-from gradx.parser import ExpressionError, parse_expression
+from gradx.expression.constants import constant_value
+from gradx.expression.parser import ExpressionError, parse_expression
+from gradx.expression.tree import Call, Constant, Number, Variable
 
 
 def test_caret_means_power_with_power_precedence():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gradx.evaluation import EvalRequest, PreparedEvaluation
-from gradx.plot_data import LinePlot, collect_plot, plot_point_count
+from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
+from gradx.commands.eval.plot_data import LinePlot, collect_plot, plot_point_count
 from gradx.render.eval_plot_terminal import render_line_plot
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,8 +9,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradx.commands.eval.points import (
+    DEFAULT_STEPS,
+    MAX_POINTS,
+    build_grid,
+    parse_assignments,
+    parse_range,
+)
 from gradx.errors import GradxError
-from gradx.points import DEFAULT_STEPS, MAX_POINTS, build_grid, parse_assignments, parse_range
 
 
 def coords(grid, start=0, stop=None):

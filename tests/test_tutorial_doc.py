@@ -35,7 +35,7 @@ def test_the_tutorial_covers_the_chapter():
 @pytest.mark.parametrize(("command", "shown"), commands(), ids=lambda v: v[:50])
 def test_tutorial_command_prints_what_the_doc_shows(run_cli, monkeypatch, tmp_path, command, shown):
     if "::" in command:
-        pytest.importorskip("gradx.checker.inputs")  # file targets load through gradx check
+        pytest.importorskip("gradx.user_script.inputs")  # file targets load through gradx check
     for name, body in FILE_BLOCK.findall(TUTORIAL.read_text(encoding="utf-8")):
         (tmp_path / name).write_text(body, encoding="utf-8")
     monkeypatch.chdir(tmp_path)

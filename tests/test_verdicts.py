@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradx.evaluation import EvalRequest, evaluate_expression
-from gradx.models import Status
+from gradx.commands.eval.model import Status
+from gradx.commands.eval.pipeline import EvalRequest, evaluate_expression
 
 
 def judge(expression, at, **options):

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from gradx.constant_math import MATH_FUNCTIONS, constant_value
-from gradx.evaluation import EvalRequest, evaluate_expression
-from gradx.expression import OPERATORS
-from gradx.models import Status
-from gradx.parser import parse_expression
-from gradx.vocabulary import ALIASES, FUNCTIONS
+from gradx.commands.eval.model import Status
+from gradx.commands.eval.pipeline import EvalRequest, evaluate_expression
+from gradx.expression.constants import MATH_FUNCTIONS, constant_value
+from gradx.expression.parser import parse_expression
+from gradx.expression.tree import OPERATORS
+from gradx.expression.vocabulary import ALIASES, FUNCTIONS
 
 # One smooth point inside the domain of each name, used as f(x) or f(x, y).
 CASES = {
@@ -60,8 +60,8 @@ CASES = {
 
 
 def test_every_function_has_a_case_and_every_backend_knows_it():
-    from gradx.sympy_backend import SYMPY_FUNCTIONS
-    from gradx.torch_backend import TORCH_FUNCTIONS
+    from gradx.expression.to_sympy import SYMPY_FUNCTIONS
+    from gradx.expression.to_torch import TORCH_FUNCTIONS
 
     names = set(FUNCTIONS) | set(OPERATORS)
     assert set(CASES) == set(FUNCTIONS)

@@ -9,29 +9,29 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
-# ---- check: gradient checks from Python (imported lazily, see gradx.checker)
+# ---- check: gradient checks from Python (imported lazily, see gradx.commands.check)
 
 
-def check(fn, *inputs, **options):  # noqa: ANN001, ANN201 - documented in gradx.checker.api
+def check(fn, *inputs, **options):  # noqa: ANN001, ANN201 - documented in gradx.commands.check.api
     """Check autograd's gradients of ``fn`` at ``inputs`` against finite differences.
 
     Returns a CheckReport (``.ok``, ``.verdict``, ``print(report)``). Options: ``kwargs``,
     ``order``, ``dtype``, ``rtol``, ``atol``, ``seed``, ``samples``, ``method``, ``name``;
-    see ``gradx.checker.api.check`` and docs/check.md.
+    see ``gradx.commands.check.api.check`` and docs/check.md.
     """
-    from gradx.checker.api import check as run_check
+    from gradx.commands.check.api import check as run_check
 
     return run_check(fn, *inputs, **options)
 
 
-def assert_gradients(fn, *inputs, **options):  # noqa: ANN001, ANN201 - see gradx.checker.api
+def assert_gradients(fn, *inputs, **options):  # noqa: ANN001, ANN201 - see gradx.commands.check.api
     """Raise AssertionError with the readable report unless ``fn``'s gradients check out."""
-    from gradx.checker.api import assert_gradients as run_assert
+    from gradx.commands.check.api import assert_gradients as run_assert
 
     return run_assert(fn, *inputs, **options)
 
 
-# ---- explain-error: Python and notebook entry points (imported lazily, see gradx.autograd_errors)
+# ---- explain-error: Python and notebook entry points (imported lazily, see gradx.commands.explain)
 
 
 def explain(exc_or_text: object, *, lang: str | None = None):  # noqa: ANN201 - an Explanation
@@ -40,27 +40,27 @@ def explain(exc_or_text: object, *, lang: str | None = None):  # noqa: ANN201 - 
     Returns an Explanation (``.recognised``, ``.findings``; ``print(explanation)`` shows it);
     ``lang`` is ``"en"`` or ``"zh"`` (default: from the locale). See docs/explain-error.md.
     """
-    from gradx.autograd_errors import explain as run_explain
+    from gradx.commands.explain import explain as run_explain
 
     return run_explain(exc_or_text, lang=lang)
 
 
 def install(*, lang: str | None = None) -> None:
     """Explain autograd errors under their traceback (adds a ``sys.excepthook``)."""
-    from gradx.autograd_errors import install as install_hook
+    from gradx.commands.explain import install as install_hook
 
     install_hook(lang=lang)
 
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext gradx``: explain autograd errors under their traceback in IPython/Jupyter."""
-    from gradx.autograd_errors import load_ipython_extension as load
+    from gradx.commands.explain import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: object) -> None:
     """``%unload_ext gradx``: back to plain tracebacks."""
-    from gradx.autograd_errors import unload_ipython_extension as unload
+    from gradx.commands.explain import unload_ipython_extension as unload
 
     unload(ipython)

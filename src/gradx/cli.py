@@ -115,7 +115,7 @@ AtolOption = Annotated[
 
 
 def _functions_epilog() -> str:
-    from gradx.vocabulary import ALIASES, FUNCTIONS
+    from gradx.expression.vocabulary import ALIASES, FUNCTIONS
 
     aliases = ", ".join(f"{a} = {t}" for a, t in ALIASES.items())
     return (
@@ -199,7 +199,7 @@ def eval_command(
     Examples: gradx eval "sin(x)" --range -6.28:6.28 · gradx eval "x^2*y" --at x=1,y=2 --order 2
     """
     with _user_errors():
-        from gradx.evaluation import EvalRequest, PreparedEvaluation
+        from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
         from gradx.render.eval_output import run_and_emit
 
         request = EvalRequest.from_cli(
@@ -215,7 +215,7 @@ def eval_command(
         )
         prepared = PreparedEvaluation(request)
         if plot or save is not None:
-            from gradx.plot_data import check_plot_request
+            from gradx.commands.eval.plot_data import check_plot_request
 
             check_plot_request(request, prepared, terminal=plot, save=save, json_out=json_out)
         _, code = run_and_emit(prepared, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
@@ -289,7 +289,7 @@ def check_command(
     timeout, 2 unusable input.
     """
     with _user_errors():
-        from gradx.checker.command import CheckRequest
+        from gradx.commands.check.command import CheckRequest
         from gradx.render.check_report import CheckProgress, emit
 
         request = CheckRequest.from_cli(
@@ -373,7 +373,7 @@ def explain_error(
     Exit codes: 0 recognised, 1 not recognised (general advice is printed), 2 unusable input.
     """
     with _user_errors():
-        from gradx.autograd_errors.command import explain_request, make_request
+        from gradx.commands.explain.command import explain_request, make_request
         from gradx.render.explanation import emit
 
         request = make_request(
@@ -442,7 +442,7 @@ def graph_command(
     failed; 2 unusable input.
     """
     with _user_errors():
-        from gradx.graph.sources import expression_graph, is_script_target, script_graph
+        from gradx.commands.graph.sources import expression_graph, is_script_target, script_graph
         from gradx.render.graph_output import emit_graph
 
         if dot is not None:

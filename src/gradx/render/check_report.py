@@ -1,7 +1,7 @@
 """``gradx check``'s output: the overview table, failure details, notes, summary, JSON, progress.
 
-Rendering only: everything shown here was computed by ``gradx.checker`` and arrives as the
-frozen dataclasses of ``gradx.checker.model``.
+Rendering only: everything shown here was computed by ``gradx.commands.check`` and arrives as the
+frozen dataclasses of ``gradx.commands.check.model``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from gradx.checker.model import (
+from gradx.commands.check.model import (
     CheckReport,
-    Entry,
     GradCheck,
+    JacobianEntry,
     Kink,
     TargetResult,
     Verdict,
@@ -221,7 +221,7 @@ def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
     return blocks
 
 
-def entries_table(entries: tuple[Entry, ...]) -> Table:
+def entries_table(entries: tuple[JacobianEntry, ...]) -> Table:
     """The ranked table of the worst entries."""
     grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     grid.add_column("output", no_wrap=True)
@@ -379,7 +379,7 @@ def _check(c: GradCheck) -> dict[str, Any]:
     }
 
 
-def _entry(e: Entry) -> dict[str, Any]:
+def _entry(e: JacobianEntry) -> dict[str, Any]:
     return {
         "output": e.output,
         "output_index": list(e.output_index),

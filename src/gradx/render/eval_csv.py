@@ -6,7 +6,7 @@ import csv
 from collections.abc import Sequence
 from typing import IO
 
-from gradx.models import EvalHeader, PointResult, key_text
+from gradx.commands.eval.model import EvalHeader, PointResult, key_text
 
 
 def _columns(header: EvalHeader) -> list[str]:

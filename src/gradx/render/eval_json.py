@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
-from gradx.models import EvalHeader, EvalSummary, PointResult, key_text
+from gradx.commands.eval.model import EvalHeader, EvalSummary, PointResult, key_text
 from gradx.render.numbers import json_number
 
 SCHEMA_VERSION = 1

@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gradx.atomic_file import atomic_write, check_writable
+from gradx.commands.eval.model import EvalReport, PointResult
+from gradx.commands.eval.pipeline import PreparedEvaluation
 from gradx.errors import ExitCode
-from gradx.evaluation import PreparedEvaluation
-from gradx.models import EvalReport, PointResult
 
 
 def run_and_emit(

@@ -2,7 +2,7 @@
 
 matplotlib is imported here only, with the non-interactive Agg backend, and the file is written
 atomically: a reader sees the old file or the finished picture, never half of one. Draws only
-what ``gradx.plot_data`` computed.
+what ``gradx.commands.eval.plot_data`` computed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradx.atomic_file import atomic_write
-from gradx.plot_data import LinePlot, Panel, Plot, SurfacePlot
+from gradx.commands.eval.plot_data import LinePlot, Panel, Plot, SurfacePlot
 from gradx.render.numbers import fmt_value
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradx.evaluation import EvalRequest, PreparedEvaluation
-from gradx.plot_data import LinePlot, collect_plot
+from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
+from gradx.commands.eval.plot_data import LinePlot, collect_plot
 
 
 def emit_plots(

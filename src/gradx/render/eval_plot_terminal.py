@@ -2,7 +2,7 @@
 
 One panel per curve family (f, f', f''...), stacked on a shared x axis, as wide as the terminal.
 Without colours (a pipe, ``NO_COLOR``) the curves stay apart by their markers. Draws only what
-``gradx.plot_data`` computed.
+``gradx.commands.eval.plot_data`` computed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from gradx.plot_data import Curve, LinePlot, Panel
+from gradx.commands.eval.plot_data import Curve, LinePlot, Panel
 from gradx.render.numbers import fmt_value
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from gradx.models import EvalReport, PointResult, Status, key_label
+from gradx.commands.eval.model import EvalReport, PointResult, Status, key_label
 from gradx.render.numbers import TABLE_DIGITS, fmt_error, fmt_value
 
 MAX_FORMULA = 600  # characters of a derivative shown above the table

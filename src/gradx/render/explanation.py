@@ -1,6 +1,6 @@
 """Render explain-error results: rich text for people, JSON for tools. Never computes.
 
-The explain core hands over frozen dataclasses (``gradx.autograd_errors.model``); this module only lays
+The explain core hands over frozen dataclasses (``gradx.commands.explain.model``); this module only lays
 them out, in the language the core resolved (``Explanation.lang``).
 """
 
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gradx.autograd_errors.catalog import Catalog
-    from gradx.autograd_errors.model import Explanation, Finding, SourceLine
+    from gradx.commands.explain.catalog import Catalog
+    from gradx.commands.explain.model import Explanation, Finding, SourceLine
 
 SCHEMA = "gradx.explain-error/1"
 CATALOG_SCHEMA = "gradx.explain-catalog/1"
@@ -451,7 +451,7 @@ def plain_text(explanation: Explanation, width: int = 100) -> str:
 
 def emit(result: Explanation | Catalog, *, lang: str, json_out: bool) -> int:
     """Print an Explanation (or the catalog for ``--list``); the exit code: 0 recognised, 1 not."""
-    from gradx.autograd_errors.catalog import Catalog
+    from gradx.commands.explain.catalog import Catalog
 
     if isinstance(result, Catalog):
         if json_out:

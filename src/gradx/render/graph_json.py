@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from gradx.graph.model import AutogradGraph, GraphView
+from gradx.commands.graph.model import AutogradGraph, GraphView
 
 SCHEMA = 1
 

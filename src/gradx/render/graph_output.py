@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from gradx.commands.graph.model import AutogradGraph
 from gradx.errors import ExitCode
-from gradx.graph.model import AutogradGraph
 
 
 def emit_graph(
     graph: AutogradGraph, *, depth: int | None, json_out: bool, dot_path: Path | None
 ) -> ExitCode:
     """Fold the graph for display, print it, write the DOT file; the exit code it deserves."""
-    from gradx.graph.view import build_view
+    from gradx.commands.graph.view import build_view
 
     view = build_view(graph, depth)
     if dot_path is not None:

@@ -2,7 +2,7 @@
 
 Below the tree: every leaf with the gradient that reached it (or why none did), how backward
 was called, and how many nodes the tree shows, folds and hides. Draws only the graph model and
-the folded view built by ``gradx.graph``.
+the folded view built by ``gradx.commands.graph``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from gradx.graph.model import (
+from gradx.commands.graph.model import (
     AutogradGraph,
     Cut,
     GraphNode,

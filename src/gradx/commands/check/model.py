@@ -1,0 +1,235 @@
+"""Plain frozen dataclasses passed from the checker core to the renderers (stdlib only).
+
+The worker process pickles these to the parent, which never imports torch, so this module must
+stay free of torch imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """Outcome of one check, of one target, or of a whole run (worst first in ``SEVERITY``)."""
+
+    PASS = "pass"
+    NONDIFFERENTIABLE = "nondifferentiable"
+    FAIL = "fail"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+# Worst first: the verdict of a group is the first of these that any member has.
+SEVERITY = (Verdict.TIMEOUT, Verdict.ERROR, Verdict.FAIL, Verdict.NONDIFFERENTIABLE, Verdict.PASS)
+
+
+def worst_verdict(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
+    """The most severe verdict of a group (PASS for an empty group)."""
+    for verdict in SEVERITY:
+        if verdict in verdicts:
+            return verdict
+    return Verdict.PASS
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """One differentiated input of a check: an argument, a module parameter or a grad_output."""
+
+    name: str
+    shape: tuple[int, ...]
+    kind: str  # "input", "parameter" or "grad_output"
+    dtype: str = "float64"
+
+
+@dataclass(frozen=True)
+class JacobianEntry:
+    """One Jacobian entry d output[output_index] / d input[input_index], both ways.
+
+    ``numeric_error`` is the finite-difference error estimate; ``tolerance`` the user tolerance
+    (``atol + rtol * |numeric|``). An entry is a mismatch when ``abs_error`` exceeds both.
+    """
+
+    output: str
+    output_index: tuple[int, ...]
+    input: str
+    input_index: tuple[int, ...]
+    autograd: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    tolerance: float
+    numeric_error: float
+
+
+@dataclass(frozen=True)
+class Kink:
+    """An input element where the one-sided numeric derivatives differ: no derivative exists."""
+
+    output: str
+    output_index: tuple[int, ...]
+    input: str
+    input_index: tuple[int, ...]
+    left: float
+    right: float
+    autograd: float
+
+
+@dataclass(frozen=True)
+class GradientCause:
+    """A recognised reason for a failure, e.g. ``sign`` with a sentence that explains it."""
+
+    id: str  # sign, factor, transposed, ignores_grad_output, missing, nan, swapped
+    text: str
+
+
+@dataclass(frozen=True)
+class GradCheck:
+    """One comparison of autograd with finite differences: one input sample, one order.
+
+    ``method`` is ``"full jacobian"`` (every entry compared) or ``"random projections"``
+    (``entries_checked`` then counts the entries covered by the projections, and the entries
+    shown come from localisation). ``evaluations`` counts calls of the function at one input
+    point; ``localisation_evaluations`` the part of them spent finding wrong entries.
+    """
+
+    order: int
+    sample: int
+    verdict: Verdict
+    method: str
+    inputs: tuple[InputInfo, ...]
+    output_shape: tuple[int, ...]
+    entries_checked: int
+    mismatch_count: int
+    worst: JacobianEntry | None
+    mismatches: tuple[JacobianEntry, ...] = ()
+    cause: GradientCause | None = None
+    kinks: tuple[Kink, ...] = ()
+    kink_count: int = 0  # all entries without a derivative (``kinks`` holds the first ones)
+    evaluations: int = 0
+    localisation_evaluations: int = 0
+    vectorised: bool = True
+    fallback_reason: str | None = None
+    notes: tuple[str, ...] = ()
+    at: tuple[tuple[str, str], ...] = ()  # short text of each input's value, for the report
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What a target raised: one line, where in the user's file, and an explanation if known."""
+
+    type: str
+    message: str
+    location: str | None = None  # "script.py:12", the user's own frame
+    source: str | None = None  # that line of code
+    title: str | None = None  # gradx explain catalog title, for autograd errors
+    fix: str | None = None  # the catalog's one-line fix
+    in_backward: bool = False  # raised by backward: ``location`` is the forward line of the op
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """Everything checked for one target (a function, an autograd.Function or an nn.Module)."""
+
+    name: str
+    kind: str  # "function", "autograd.Function", "nn.Module"
+    line: int | None
+    verdict: Verdict
+    checks: tuple[GradCheck, ...] = ()
+    error: ErrorInfo | None = None
+    timeout: float | None = None  # the limit that was hit, for TIMEOUT
+    seconds: float = 0.0
+
+    @property
+    def inputs(self) -> tuple[InputInfo, ...]:
+        """The differentiated inputs of the first-order check (empty when none ran)."""
+        for check in self.checks:
+            if check.order == 1:
+                return check.inputs
+        return ()
+
+    @property
+    def entries_checked(self) -> int:
+        """Jacobian entries compared over all checks of this target."""
+        return sum(c.entries_checked for c in self.checks)
+
+    @property
+    def worst(self) -> JacobianEntry | None:
+        """The entry furthest outside its tolerance over all checks (the largest error when none is)."""
+        best: JacobianEntry | None = None
+        for check in self.checks:
+            if check.worst is not None and (best is None or _badness(check.worst) > _badness(best)):
+                best = check.worst
+        return best
+
+
+def _badness(entry: JacobianEntry) -> float:
+    allowed = max(entry.tolerance, 2 * entry.numeric_error)
+    if allowed <= 0:
+        return float("inf") if entry.abs_error > 0 else 0.0
+    return entry.abs_error / allowed if entry.abs_error == entry.abs_error else float("inf")
+
+
+def badness(entry: JacobianEntry) -> float:
+    """How far an entry is outside what is allowed: > 1 is a mismatch."""
+    return _badness(entry)
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What the parent process knows about a target before checking it (no live objects)."""
+
+    name: str
+    kind: str
+    line: int | None
+    params: tuple[str, ...]
+    tensor_params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options a run used, echoed in the report."""
+
+    dtype: str = "float64"
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    seed: int = 0
+    samples: int = 1
+    order: int = 1
+    timeout: float | None = None
+    method: str = "auto"  # "auto", "full" or "projections"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The result of ``gradx check`` or ``gradx.check``: one TargetResult per target."""
+
+    targets: tuple[TargetResult, ...]
+    settings: Settings = field(default_factory=Settings)
+    file: str | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # (name, why it is not a target)
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> Verdict:
+        """The worst verdict over all targets."""
+        return worst_verdict([t.verdict for t in self.targets])
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed, raised or timed out (nondifferentiable points are allowed)."""
+        return self.verdict in (Verdict.PASS, Verdict.NONDIFFERENTIABLE)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when ok, 1 otherwise (2 is reserved for unusable input, raised before a report)."""
+        return 0 if self.ok else 1
+
+    def count(self, verdict: Verdict) -> int:
+        """How many targets have this verdict."""
+        return sum(1 for t in self.targets if t.verdict is verdict)
+
+    def __str__(self) -> str:
+        from gradx.render.check_report import plain_text
+
+        return plain_text(self)

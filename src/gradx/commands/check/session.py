@@ -1,0 +1,267 @@
+"""Check one target in this process: inputs per sample → Problem → comparisons → TargetResult.
+
+Used by the worker process (one target at a time, under the parent's time limit) and by the
+Python API. Whatever the user's code raises becomes an ``error`` result naming the user's own
+line; nothing escapes except KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from gradx.commands.check.engine import (
+    NonFiniteOutput,
+    Tolerance,
+    check_output_is_usable,
+    check_problem,
+    problem_from_inputs,
+    second_order_problem,
+)
+from gradx.commands.check.model import ErrorInfo, GradCheck, Settings, TargetResult, worst_verdict
+from gradx.commands.check.problem import TargetFailure
+from gradx.user_script.inputs import InputError, Inputs, describe_value, make_inputs
+from gradx.user_script.spec import InputSpec
+from gradx.user_script.targets import Target, one_line
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetResult:
+    """Check ``target`` on ``settings.samples`` input draws, to ``settings.order``."""
+
+    def make(sample: int, positive: bool) -> Inputs:
+        return make_inputs(
+            target,
+            spec,
+            seed=settings.seed,
+            sample=sample,
+            dtype=DTYPES[settings.dtype],
+            positive=positive,
+        )
+
+    samples = settings.samples
+    fixed = all(spec.values_for(name) is not None for name in target.tensor_params)
+    if target.example is not None and not _example_takes_generator(target) and not spec.names():
+        fixed = True
+    note = None
+    if fixed and samples > 1:
+        samples = 1  # fixed inputs are the same in every draw
+        note = "the inputs are fixed (--at, or an example without a generator): checked once"
+    force = {"full": "dense", "projections": "projections"}.get(settings.method)
+    result = check_with(
+        make,
+        target.name,
+        target.kind,
+        target.line,
+        settings,
+        file=target.file,
+        samples=samples,
+        force=force,
+    )
+    if note and result.checks:
+        from dataclasses import replace
+
+        result = replace(result, checks=(_with_notes(result.checks[0], [note]), *result.checks[1:]))
+    return result
+
+
+def check_with(
+    make: Callable[[int, bool], Inputs],
+    name: str,
+    kind: str,
+    line: int | None,
+    settings: Settings,
+    *,
+    file: str | None = None,
+    samples: int | None = None,
+    force: str | None = None,
+) -> TargetResult:
+    """Run the checks on inputs from ``make(sample, positive)`` and collect one TargetResult."""
+    start = time.perf_counter()
+    tol = Tolerance(settings.rtol, settings.atol)
+    checks: list[GradCheck] = []
+    inputs: Inputs | None = None
+    try:
+        for sample in range(samples if samples is not None else settings.samples):
+            inputs = make(sample, False)
+            problem = problem_from_inputs(inputs)
+            try:
+                check_output_is_usable(problem)
+            except NonFiniteOutput:
+                if not inputs.random:
+                    raise
+                # log, sqrt, pow of random negative numbers: try positive numbers once.
+                inputs = make(sample, True)
+                problem = problem_from_inputs(inputs)
+                check_output_is_usable(problem)
+            at = tuple(
+                (n, describe_value(t)) for n, t in zip(inputs.names, inputs.tensors, strict=True)
+            )
+            first = check_problem(
+                problem, tol, order=1, sample=sample, seed=settings.seed, at=at, force=force
+            )
+            if inputs.notes:
+                first = _with_notes(first, inputs.notes)
+            checks.append(first)
+            if settings.order >= 2:
+                second = second_order_problem(problem, settings.seed, sample)
+                checks.append(
+                    check_problem(
+                        second, tol, order=2, sample=sample, seed=settings.seed, at=at, force=force
+                    )
+                )
+    except KeyboardInterrupt:
+        raise
+    except (TargetFailure, InputError) as exc:
+        return _result(name, kind, line, checks, start, ErrorInfo("", str(exc)))
+    except MemoryError:
+        return _result(name, kind, line, checks, start, ErrorInfo("MemoryError", "out of memory"))
+    except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+        info = error_info(exc, file)
+        if info.location is None and inputs is not None:
+            info = _locate_in_forward(info, inputs, file)
+        return _result(name, kind, line, checks, start, info)
+    return _result(name, kind, line, checks, start, None)
+
+
+def _locate_in_forward(info: ErrorInfo, inputs: Inputs, file: str | None) -> ErrorInfo:
+    """For an error raised by backward: the user's forward line, found by anomaly mode."""
+    import re
+    import warnings
+    from dataclasses import replace
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with torch.autograd.detect_anomaly(check_nan=False):
+                problem = problem_from_inputs(inputs)
+                problem.vjp(torch.ones(problem.m, dtype=problem.dtype))
+        except Exception:  # noqa: BLE001 - the error is expected; only the trace matters
+            pass
+    frame = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in [^\n]*\n\s+(?P<src>[^\n]*)')
+    roots = _library_roots()
+    wanted = os.path.normcase(str(Path(file).resolve())) if file else None
+    found = None
+    for warning in caught:
+        text = str(warning.message)
+        if "Traceback of forward call" not in text:
+            continue
+        for match in frame.finditer(text):
+            path = os.path.normcase(os.path.abspath(match["file"]))
+            mine = path == wanted if wanted else not path.startswith(roots)
+            if mine:
+                found = (Path(match["file"]).name, int(match["line"]), match["src"].strip())
+    if found is None:
+        return info
+    return replace(info, location=f"{found[0]}:{found[1]}", source=found[2], in_backward=True)
+
+
+def _with_notes(check: GradCheck, notes: list[str]) -> GradCheck:
+    from dataclasses import replace
+
+    return replace(check, notes=(*check.notes, *notes))
+
+
+def _result(name, kind, line, checks, start, error: ErrorInfo | None) -> TargetResult:
+    from gradx.commands.check.model import Verdict
+
+    verdict = Verdict.ERROR if error else worst_verdict([c.verdict for c in checks])
+    return TargetResult(
+        name=name,
+        kind=kind,
+        line=line,
+        verdict=verdict,
+        checks=tuple(checks),
+        error=error,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _example_takes_generator(target: Target) -> bool:
+    import inspect
+
+    try:
+        return len(inspect.signature(target.example).parameters) > 0
+    except (TypeError, ValueError):
+        return False
+
+
+def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
+    """The exception in one line, the user's line that raised it, and gradx's explanation."""
+    where = _user_frame(exc, file)
+    title = fix = None
+    try:
+        from gradx.commands.explain import describe_exception
+    except ImportError:  # pragma: no cover - explain is part of gradx, but stay independent
+        describe_exception = None
+    if describe_exception is not None:
+        described = describe_exception(exc)
+        if described is not None:
+            title = getattr(described, "title", None)
+            fix = getattr(described, "fix_summary", None)
+    message = one_line(exc)
+    type_name, _, rest = message.partition(": ")
+    if where is None and _raised_by_gradx(exc):
+        # Not the user's code: say so rather than blame the target.
+        return ErrorInfo(
+            type="",
+            message=f"internal error in gradx ({message}); please report it with the file",
+        )
+    return ErrorInfo(
+        type=type_name,
+        message=rest,
+        location=f"{where[0]}:{where[1]}" if where else None,
+        source=where[2] if where else None,
+        title=title,
+        fix=fix,
+    )
+
+
+def _raised_by_gradx(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = os.path.normcase(str(Path(__file__).resolve().parent)) + os.sep
+    return bool(frames) and os.path.normcase(os.path.abspath(frames[-1].filename)).startswith(here)
+
+
+def _library_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    roots = {paths.get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots.add(str(Path(__file__).resolve().parents[1]))  # gradx itself
+    roots.add(str(Path(torch.__file__).resolve().parent))
+    return tuple(os.path.normcase(os.path.abspath(r)) + os.sep for r in roots if r)
+
+
+def _user_frame(exc: BaseException, file: str | None) -> tuple[str, int, str] | None:
+    frames = traceback.extract_tb(exc.__traceback__)
+    wanted = os.path.normcase(str(Path(file).resolve())) if file else None
+    roots = _library_roots()
+    found = None
+    for frame in frames:
+        path = os.path.normcase(os.path.abspath(frame.filename))
+        if wanted is not None:
+            mine = path == wanted
+        else:
+            mine = not path.startswith(roots) and not frame.filename.startswith("<")
+        if mine:
+            found = (Path(frame.filename).name, frame.lineno or 0, (frame.line or "").strip())
+    if found is None and file is None and frames:
+        last = frames[-1]
+        found = (Path(last.filename).name, last.lineno or 0, (last.line or "").strip())
+    return found
+
+
+def flush_streams() -> None:
+    """Flush what the user's code printed, so it is not lost if the worker is killed."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass

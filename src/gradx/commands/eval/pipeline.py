@@ -1,0 +1,223 @@
+"""``gradx eval``'s core: parse → evaluate with autograd → references → compare → report.
+
+Points are processed in chunks so that memory stays bounded however many are asked for; each
+chunk is one batched pass (no Python loop over points). Only the rows that will be shown (or
+streamed to a sink for ``--json``/``--csv``/``--all``) become Python objects.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gradx.commands.eval.model import EvalReport, EvalSummary, PointResult, Status
+from gradx.commands.eval.points import build_grid, split_top_level
+from gradx.errors import GradxError
+from gradx.expression.vocabulary import MAX_ORDER
+
+DTYPES = ("float64", "float32")
+CHUNK_SIZE = 1 << 18  # measured fastest on 2 cores (bench/eval_bench.py); bounds memory
+MAX_DERIVATIVES = 200
+TABLE_LIMIT = 25  # up to this many points, every row is shown
+NOT_OK_SHOWN = 12  # beyond it: the first non-ok rows...
+WORST_SHOWN = 3  # ...the worst errors, and the first and last rows
+
+RowSink = Callable[[Sequence[PointResult]], None]
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What ``gradx eval`` was asked to do, as given on the command line."""
+
+    expression: str
+    at: tuple[str, ...] = ()
+    ranges: tuple[str, ...] = ()
+    steps: int | None = None
+    order: int = 1
+    wrt: tuple[str, ...] = ()
+    dtype: str = "float64"
+    rtol: float | None = None
+    atol: float | None = None
+
+    @classmethod
+    def from_cli(cls, **options: Any) -> EvalRequest:
+        """Build a request, refusing option values that can never work (GradxError, exit 2)."""
+        request = cls(**options)
+        if request.dtype not in DTYPES:
+            raise GradxError(f"--dtype {request.dtype!r} is not one of: {', '.join(DTYPES)}")
+        if not 1 <= request.order <= MAX_ORDER:
+            raise GradxError(f"--order must be between 1 and {MAX_ORDER}")
+        for name, value in (("--rtol", request.rtol), ("--atol", request.atol)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise GradxError(f"{name} must be a finite number >= 0")
+        return request
+
+
+class PreparedEvaluation:
+    """A validated request, ready to run: parsed, with its points and symbolic derivatives."""
+
+    def __init__(self, request: EvalRequest) -> None:
+        from gradx.expression.parser import parse_expression
+
+        parsed = parse_expression(request.expression)
+        wrt = _resolve_wrt(request.wrt, parsed.variables)
+        count = math.comb(len(wrt) + request.order - 1, request.order)
+        if count > MAX_DERIVATIVES:
+            raise GradxError(
+                f"--order {request.order} with {len(wrt)} variables means {count:,} derivatives; "
+                f"the limit is {MAX_DERIVATIVES}: choose some with --wrt"
+            )
+        self.grid = build_grid(parsed.variables, request.at, request.ranges, request.steps)
+
+        from gradx.commands.eval.chunk import PointwiseEvaluator  # imports torch and sympy
+
+        self.evaluator = PointwiseEvaluator(
+            parsed, wrt, request.order, request.dtype, request.rtol, request.atol
+        )
+        self.header = self.evaluator.header()
+
+    @property
+    def size(self) -> int:
+        """The number of points."""
+        return self.grid.size
+
+    def run(
+        self,
+        *,
+        keep_all_rows: bool = False,
+        on_rows: RowSink | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> EvalReport:
+        """Evaluate every point, chunk by chunk, and judge each one.
+
+        ``keep_all_rows`` keeps every row in the report (otherwise: all rows for short runs,
+        the interesting ones for long runs). ``on_rows`` receives every row, chunk by chunk,
+        for streaming writers.
+        """
+        grid = self.grid
+        keep_everything = keep_all_rows or grid.size <= TABLE_LIMIT
+        selector = _RowSelector(keep_everything)
+        tally = _Tally()
+        for start in range(0, grid.size, chunk_size):
+            stop = min(start + chunk_size, grid.size)
+            first, last = start == 0, stop == grid.size
+            block = self.evaluator.evaluate(grid.chunk(start, stop), offset=start)
+            tally.add(block.status_counts(), block.worst())
+            if keep_everything or on_rows is not None:
+                rows = block.rows(range(stop - start))
+            else:
+                wanted = block.interesting(
+                    NOT_OK_SHOWN - selector.not_ok_kept(), WORST_SHOWN, first=first, last=last
+                )
+                rows = block.rows(wanted)
+            if on_rows is not None:
+                on_rows(rows)
+            selector.offer(rows, first=first, last=last)
+        rows = selector.result()
+        return EvalReport(self.header, tally.summary(grid.size), rows, grid.size - len(rows))
+
+
+def evaluate_expression(
+    request: EvalRequest,
+    *,
+    keep_all_rows: bool = False,
+    on_rows: RowSink | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> EvalReport:
+    """Evaluate f and its derivatives at every requested point and judge each point."""
+    prepared = PreparedEvaluation(request)
+    return prepared.run(keep_all_rows=keep_all_rows, on_rows=on_rows, chunk_size=chunk_size)
+
+
+def _resolve_wrt(wrt: Sequence[str], variables: tuple[str, ...]) -> tuple[str, ...]:
+    if not wrt:
+        return variables
+    names: list[str] = []
+    for spec in wrt:
+        for name in split_top_level(spec, ","):
+            name = name.strip()
+            if name not in variables:
+                known = ", ".join(variables) or "none"
+                raise GradxError(
+                    f"--wrt {name!r} is not a variable of the expression (its variables: {known})"
+                )
+            if name not in names:
+                names.append(name)
+    return tuple(v for v in variables if v in names)
+
+
+class _Tally:
+    """Counts and the worst error, accumulated over chunks."""
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(Status, 0)
+        self.worst: PointResult | None = None
+        self.worst_key: tuple[str, ...] | None = None
+
+    def add(
+        self, counts: dict[Status, int], worst: tuple[PointResult, tuple[str, ...]] | None
+    ) -> None:
+        for status, n in counts.items():
+            self.counts[status] += n
+        if worst is not None:
+            row, key = worst
+            if self.worst is None or (row.error or 0.0) > (self.worst.error or 0.0):
+                self.worst, self.worst_key = row, key
+
+    def summary(self, points: int) -> EvalSummary:
+        worst = self.worst
+        return EvalSummary(
+            points=points,
+            ok=self.counts[Status.OK],
+            nondifferentiable=self.counts[Status.NONDIFFERENTIABLE],
+            domain=self.counts[Status.DOMAIN],
+            mismatch=self.counts[Status.MISMATCH],
+            worst_error=worst.error if worst else None,
+            worst_at=worst.at if worst else None,
+            worst_key=self.worst_key if worst else None,
+        )
+
+
+class _RowSelector:
+    """Keeps every row, or for long runs: the first non-ok rows, the worst ones, first and last."""
+
+    def __init__(self, keep_everything: bool) -> None:
+        self.keep_everything = keep_everything
+        self.rows: dict[int, PointResult] = {}
+        self.not_ok: list[PointResult] = []
+        self.worst: list[tuple[float, int, PointResult]] = []
+        self.ends: list[PointResult] = []
+
+    def not_ok_kept(self) -> int:
+        return len(self.not_ok)
+
+    def offer(self, rows: Sequence[PointResult], *, first: bool, last: bool) -> None:
+        if self.keep_everything:
+            for row in rows:
+                self.rows[row.index] = row
+            return
+        if first and rows:
+            self.ends.append(min(rows, key=lambda r: r.index))
+        if last and rows:
+            self.ends.append(max(rows, key=lambda r: r.index))
+        for row in rows:
+            if row.status is not Status.OK and len(self.not_ok) < NOT_OK_SHOWN:
+                self.not_ok.append(row)
+            if row.error is not None and math.isfinite(row.error) and row.error > 0:
+                item = (row.error, -row.index, row)
+                if len(self.worst) < WORST_SHOWN:
+                    heapq.heappush(self.worst, item)
+                elif item[:2] > self.worst[0][:2]:
+                    heapq.heapreplace(self.worst, item)
+
+    def result(self) -> tuple[PointResult, ...]:
+        if self.keep_everything:
+            return tuple(self.rows[i] for i in sorted(self.rows))
+        chosen = {r.index: r for r in (*self.ends, *self.not_ok, *(w[2] for w in self.worst))}
+        return tuple(chosen[i] for i in sorted(chosen))
+
+
+__all__ = ["EvalRequest", "PreparedEvaluation", "evaluate_expression"]

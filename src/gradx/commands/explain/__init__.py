@@ -1,0 +1,104 @@
+"""Autograd errors decoded: ``gradx.explain(exc_or_text)`` and the pieces behind ``explain-error``.
+
+Importing this package is cheap (no torch, no rich).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from gradx.commands.explain.model import Cause, Explanation, Finding, Fix, RunSummary, SourceLine
+
+__all__ = [
+    "Cause",
+    "Explanation",
+    "Finding",
+    "Fix",
+    "RunSummary",
+    "SourceLine",
+    "describe_exception",
+    "explain",
+    "install",
+    "load_ipython_extension",
+    "uninstall",
+    "unload_ipython_extension",
+]
+
+
+def explain(exc_or_text: Any, *, lang: str | None = None) -> Explanation:
+    """Explain an autograd error or warning.
+
+    ``exc_or_text`` may be an exception object (its traceback is used to point at your line),
+    a warning (``warnings.WarningMessage`` or a ``Warning`` instance), or text: a message, a
+    whole traceback or a log. ``lang`` is ``"en"`` or ``"zh"`` (default: from the locale).
+    Returns an Explanation; ``.recognised`` tells whether anything was recognised, and
+    ``print(explanation)`` shows it as text.
+    """
+    from gradx.commands.explain import explainer
+    from gradx.commands.explain.lang import resolve_lang
+
+    language = resolve_lang(lang)
+    if isinstance(exc_or_text, warnings.WarningMessage):
+        category = getattr(exc_or_text.category, "__name__", "Warning")
+        return explainer.explain_warning(str(exc_or_text.message), category, language)
+    if isinstance(exc_or_text, Warning):
+        return explainer.explain_warning(str(exc_or_text), type(exc_or_text).__name__, language)
+    if isinstance(exc_or_text, BaseException):
+        return explainer.explain_exception(exc_or_text, language)
+    if isinstance(exc_or_text, bytes):
+        exc_or_text = exc_or_text.decode("utf-8", errors="replace")
+    if not isinstance(exc_or_text, str):
+        raise TypeError(
+            f"explain() takes an exception, a warning or text, not {type(exc_or_text).__name__}"
+        )
+    entry = explainer.lookup_entry(exc_or_text.strip())
+    if entry is not None:
+        return explainer.explain_entry(entry.id, language)
+    return explainer.explain_text(exc_or_text, language)
+
+
+def describe_exception(exc: BaseException, *, lang: str | None = None) -> Explanation | None:
+    """Describe an exception raised by user code, for reports such as ``gradx check``.
+
+    Stable API. Returns None when ``exc`` (or an exception in its ``__cause__``/``__context__``
+    chain) is not an autograd error in the catalog. Otherwise returns an Explanation whose
+    ``.entry_id`` is the catalog id, ``.title`` a short title and ``.fix_summary`` the fix in
+    one line (``.primary`` holds the full Finding). It never reads source files, never runs
+    anything and never raises; ``lang`` is "en" or "zh" (default: from the locale).
+    """
+    from gradx.commands.explain import explainer
+    from gradx.commands.explain.lang import resolve_lang
+
+    try:
+        return explainer.describe(exc, resolve_lang(lang))
+    except Exception:  # noqa: BLE001 - describing must never turn into a second failure
+        return None
+
+
+def install(*, lang: str | None = None) -> None:
+    """Add an excepthook that prints the explanation after the traceback of autograd errors."""
+    from gradx.commands.explain.hooks import install_excepthook
+
+    install_excepthook(lang=lang)
+
+
+def uninstall() -> None:
+    """Remove the excepthook added by ``install()``."""
+    from gradx.commands.explain.hooks import uninstall_excepthook
+
+    uninstall_excepthook()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext gradx``: explain autograd errors under their traceback in IPython/Jupyter."""
+    from gradx.commands.explain.hooks import register_ipython
+
+    register_ipython(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext gradx``: stop explaining errors in IPython/Jupyter."""
+    from gradx.commands.explain.hooks import unregister_ipython
+
+    unregister_ipython(ipython)

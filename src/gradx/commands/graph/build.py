@@ -1,0 +1,363 @@
+"""Run a computation, watch where it cuts the graph, walk ``grad_fn`` from its output, backward.
+
+``trace_graph`` is shared by expressions and scripts: it runs ``compute`` under a torch function
+mode that notices every operation turning a tensor that requires grad into one that doesn't
+(``.detach()``, ``.data``, ``torch.no_grad()``), then walks ``grad_fn.next_functions`` from the
+output (as torchviz does), reads each node's ``_saved_*`` attributes and output metadata, runs
+one backward pass and records the gradient that reached every leaf.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+from gradx.commands.graph.model import AutogradGraph, Cut, GraphNode, Leaf, SavedValue, TensorInfo
+
+Tensor = torch.Tensor
+SMALL = 8  # tensors with at most this many elements show their values
+SAVED_PREFIX = "_saved_"
+LEAVING_CALLS = ("item", "tolist", "numpy")  # results that are not tensors at all
+
+
+def trace_graph(
+    title: str,
+    compute: Callable[[], Any],
+    leaves: Mapping[str, Tensor],
+    *,
+    source_file: str | None = None,
+    backward: bool = True,
+    notes: Iterable[str] = (),
+    local_names: Mapping[int, str] | None = None,
+) -> AutogradGraph:
+    """Run ``compute`` (which uses ``leaves``), then describe its output's backward graph.
+
+    ``source_file`` names the file whose lines locate the cuts (the user's script);
+    ``local_names`` (filled while ``compute`` runs) names leaves by ``id`` that the
+    computation created itself.
+    """
+    watcher = _CutWatcher(source_file)
+    with watcher:
+        result = compute()
+    output, how = _pick_output(result)
+    walk = _Walk(leaves, local_names or {})
+    root = walk.visit_all(output.grad_fn) if output.grad_fn is not None else None
+    cuts = [
+        Cut(c.kind, c.location, c.code, tuple(dict.fromkeys(walk.leaf_name(t) for t in c.leaves)))
+        for c in watcher.cuts
+    ]
+    nodes = tuple(walk.nodes(watcher))  # before backward, which frees the saved tensors
+    backward_text, error = _run_backward(output, backward)
+    return AutogradGraph(
+        title=title,
+        output=tensor_info(output),
+        output_grad_fn=_node_name(output.grad_fn) if output.grad_fn is not None else None,
+        root=root,
+        nodes=nodes,
+        leaves=tuple(_leaves(walk, cuts)),
+        cuts=tuple(cuts),
+        backward=(how + "; " if how else "") + backward_text,
+        backward_error=error,
+        notes=tuple(notes),
+        backward_skipped=not backward,
+    )
+
+
+def tensor_info(t: Tensor) -> TensorInfo:
+    """Shape, dtype and (for a few elements) the values of a tensor."""
+    shape = tuple(int(n) for n in t.shape)
+    dtype = str(t.dtype).removeprefix("torch.")
+    data = t.detach()
+    if data.is_complex() or data.dtype == torch.bool or data.device.type == "meta":
+        return TensorInfo(shape, dtype)
+    data = data.to(torch.float64)
+    if data.numel() <= SMALL:
+        return TensorInfo(shape, dtype, values=tuple(float(v) for v in data.flatten().tolist()))
+    norm = float(torch.linalg.vector_norm(data.to(torch.float64)))
+    return TensorInfo(shape, dtype, norm=norm)
+
+
+def _pick_output(result: Any) -> tuple[Tensor, str]:
+    """The tensor to differentiate: the result, or the first tensor of a tuple/list/dict."""
+    if isinstance(result, Tensor):
+        return result, ""
+    items: Iterable[Any] = ()
+    if isinstance(result, (tuple, list)):
+        items = result
+    elif isinstance(result, dict):
+        items = result.values()
+    for item in items:
+        if isinstance(item, Tensor):
+            return item, f"the result is a {type(result).__name__}: its first tensor is the output"
+    from gradx.errors import GradxError
+
+    raise GradxError(
+        f"the function returned {type(result).__name__}, not a tensor: "
+        "return the tensor to differentiate (a loss, or any output)"
+    )
+
+
+def _run_backward(output: Tensor, enabled: bool) -> tuple[str, str | None]:
+    if not enabled:
+        return "no backward pass (--no-backward)", None
+    if output.grad_fn is None:
+        return (
+            "no backward pass: the output does not require grad "
+            "(nothing connects it to an input that requires grad)",
+            None,
+        )
+    if not output.is_floating_point() and not output.is_complex():
+        return f"no backward pass: the output is {output.dtype}, not a floating tensor", None
+    if output.numel() == 1:
+        text = "output.backward()"
+        gradient = None
+    else:
+        text = (
+            f"output.backward(gradient=torch.ones_like(output)): the output has "
+            f"{output.numel()} elements, not one, so each leaf gets the gradient of output.sum()"
+        )
+        gradient = torch.ones_like(output)
+    try:
+        output.backward(gradient)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return text, first
+    return text, None
+
+
+class _Walk:
+    """Depth-first walk of ``next_functions``; numbers nodes in the order it meets them."""
+
+    def __init__(self, leaves: Mapping[str, Tensor], local_names: Mapping[int, str]) -> None:
+        self.leaves: list[tuple[str, Tensor]] = list(leaves.items())
+        self.leaf_names = {id(t): name for name, t in leaves.items()}
+        self.local_names = local_names
+        self.ids: dict[int, int] = {}
+        self.functions: list[Any] = []  # keeps every node alive, so id() stays unique
+        self.cut_of: Mapping[int, int] = {}
+
+    def visit_all(self, root_fn: Any) -> int:
+        """Number every node reachable from ``root_fn`` (iteratively: graphs can be deep)."""
+        stack = [root_fn]
+        while stack:
+            fn = stack.pop()
+            if id(fn) in self.ids:
+                continue
+            self.ids[id(fn)] = len(self.functions)
+            self.functions.append(fn)
+            children = [child for child, _ in fn.next_functions if child is not None]
+            stack.extend(reversed(children))
+        return 0
+
+    def nodes(self, watcher: _CutWatcher) -> Iterable[GraphNode]:
+        """The nodes met, in order, described."""
+        self.cut_of = watcher.cut_of
+        for index, fn in enumerate(self.functions):
+            leaf_name = None
+            variable = getattr(fn, "variable", None)
+            if isinstance(variable, Tensor):
+                leaf_name = self.leaf_name(variable)
+            yield GraphNode(
+                id=index,
+                name=_node_name(fn),
+                outputs=tuple(_outputs(fn)),
+                saved=tuple(self._saved(fn)),
+                inputs=tuple(
+                    self.ids[id(child)] if child is not None else None
+                    for child, _ in fn.next_functions
+                ),
+                leaf=leaf_name,
+                cuts=tuple(dict.fromkeys(watcher.used_cuts.get(id(fn), ()))),
+            )
+
+    def leaf_name(self, tensor: Tensor) -> str:
+        """The caller's name for a leaf; leaves nobody named get ``leaf1``, ``leaf2``..."""
+        name = self.leaf_names.get(id(tensor))
+        if name is None:
+            taken = set(self.leaf_names.values())
+            name = self.local_names.get(id(tensor))
+            if name is None or name in taken:
+                number = sum(1 for n in taken if n.startswith("leaf")) + 1
+                name = f"leaf{number}"
+            self.leaf_names[id(tensor)] = name
+            self.leaves.append((name, tensor))
+        return name
+
+    def _saved(self, fn: Any) -> Iterable[SavedValue]:
+        for attr in sorted(a for a in dir(fn) if a.startswith(SAVED_PREFIX)):
+            try:
+                value = getattr(fn, attr)
+            except RuntimeError:  # freed by an earlier backward
+                yield SavedValue(attr.removeprefix(SAVED_PREFIX), None, "", "(freed)")
+                continue
+            name = attr.removeprefix(SAVED_PREFIX)
+            if isinstance(value, Tensor):
+                cut = self.cut_of.get(id(value))
+                refers_to = "cut" if cut is not None else self._refers_to(value)
+                yield SavedValue(name, tensor_info(value), refers_to, "", cut)
+            elif value is not None:
+                yield SavedValue(name, None, "", _short_text(value))
+
+    def _refers_to(self, tensor: Tensor) -> str:
+        if id(tensor) in self.leaf_names:
+            return self.leaf_names[id(tensor)]
+        if tensor.grad_fn is not None and id(tensor.grad_fn) in self.ids:
+            return f"#{self.ids[id(tensor.grad_fn)]}"
+        if tensor.requires_grad and tensor.grad_fn is None:
+            return self.leaf_name(tensor)
+        return "constant"
+
+
+def _node_name(fn: Any) -> str:
+    """``MulBackward0``, ``AccumulateGrad``: the names torch users see."""
+    # C++ nodes name themselves "torch::autograd::AccumulateGrad"; users know the class name.
+    return type(fn).__name__ if "::" in fn.name() else fn.name()
+
+
+def _outputs(fn: Any) -> Iterable[TensorInfo]:
+    for meta in getattr(fn, "_input_metadata", ()):
+        yield TensorInfo(tuple(int(n) for n in meta.shape), str(meta.dtype).removeprefix("torch."))
+
+
+def _short_text(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _leaves(walk: _Walk, cuts: Sequence[Cut]) -> Iterable[Leaf]:
+    reached = {
+        id(fn.variable)
+        for fn in walk.functions
+        if isinstance(getattr(fn, "variable", None), Tensor)
+    }
+    for name, tensor in walk.leaves:
+        grad = tensor.grad if tensor.requires_grad and tensor.is_leaf else None
+        yield Leaf(
+            name=name,
+            tensor=tensor_info(tensor),
+            requires_grad=tensor.requires_grad,
+            in_graph=id(tensor) in reached,
+            grad=tensor_info(grad) if grad is not None else None,
+            cut_by=tuple(i for i, cut in enumerate(cuts) if name in cut.leaves),
+        )
+
+
+@dataclass
+class _PendingCut:
+    """A cut seen while the computation runs; its leaves get their names afterwards."""
+
+    kind: str
+    location: str
+    code: str
+    leaves: list[Tensor]
+
+
+class _CutWatcher(TorchFunctionMode):
+    """Notices operations that take a tensor requiring grad and return one that doesn't.
+
+    Their results are "cut" tensors; results computed from cut tensors without grad stay cut, and
+    the backward node of any operation that uses one records the cut (``used_cuts``).
+    """
+
+    def __init__(self, source_file: str | None) -> None:
+        super().__init__()
+        self.source_file = source_file
+        self.cuts: list[_PendingCut] = []
+        self.cut_of: dict[int, int] = {}  # id(tensor) -> index in cuts
+        self.used_cuts: dict[int, list[int]] = {}  # id(grad_fn) -> cut indices
+        self._alive: list[Any] = []  # keeps watched tensors and nodes alive, so ids stay unique
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        inputs = list(_tensors((args, kwargs)))
+        if not inputs:
+            return result
+        name = getattr(func, "__name__", "")
+        if name in LEAVING_CALLS and any(t.requires_grad for t in inputs):
+            # A Python number or a numpy array: the graph ends here, invisibly.
+            self._new_cut(func, [t for t in inputs if t.requires_grad])
+            return result
+        outputs = [t for t in _tensors(result) if t.is_floating_point() or t.is_complex()]
+        tracked = [t for t in inputs if t.requires_grad]
+        cut_inputs = sorted({self.cut_of[id(t)] for t in inputs if id(t) in self.cut_of})
+        for out in outputs:
+            if out.requires_grad:
+                if cut_inputs and out.grad_fn is not None:
+                    self._alive.append(out.grad_fn)
+                    self.used_cuts.setdefault(id(out.grad_fn), []).extend(cut_inputs)
+                continue
+            if tracked:
+                self.cut_of[id(out)] = self._new_cut(func, tracked)
+                self._alive.append(out)
+            elif cut_inputs:
+                self.cut_of[id(out)] = cut_inputs[0]
+                self._alive.append(out)
+        return result
+
+    def _new_cut(self, func: Any, tracked: list[Tensor]) -> int:
+        name = getattr(func, "__name__", "")
+        owner = getattr(func, "__self__", None)
+        if name in ("detach", "detach_"):
+            kind = "detach"
+        elif name in LEAVING_CALLS:
+            kind = name
+        elif name == "__get__" and getattr(owner, "__name__", "") == "data":
+            kind = "data"
+        elif not torch.is_grad_enabled():
+            kind = "no_grad"
+        else:
+            kind = "non-differentiable"
+        location, code = self._where()
+        leaves = [leaf for t in tracked for leaf in _leaves_behind(t)]
+        self.cuts.append(_PendingCut(kind, location, code, leaves))
+        return len(self.cuts) - 1
+
+    def _where(self) -> tuple[str, str]:
+        """The line of the user's file that made the cut (the innermost frame in that file)."""
+        if self.source_file is None:
+            return "", ""
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == self.source_file:
+                line = linecache.getline(self.source_file, frame.f_lineno).strip()
+                short = self.source_file.rsplit("/", 1)[-1]
+                return f"{short}:{frame.f_lineno}", line
+            frame = frame.f_back
+        return "", ""
+
+
+def _leaves_behind(tensor: Tensor) -> list[Tensor]:
+    """The leaf tensors that requiring-grad ``tensor`` was computed from."""
+    if tensor.grad_fn is None:
+        return [tensor]
+    found: list[Tensor] = []
+    seen: set[int] = set()
+    stack = [tensor.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        variable = getattr(fn, "variable", None)
+        if isinstance(variable, Tensor):
+            found.append(variable)
+        stack.extend(child for child, _ in fn.next_functions)
+    return found
+
+
+def _tensors(obj: Any) -> Iterable[Tensor]:
+    if isinstance(obj, Tensor):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _tensors(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from _tensors(item)

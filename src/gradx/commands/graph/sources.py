@@ -1,0 +1,209 @@
+"""What ``gradx graph`` traces: an expression, or a target in a Python file (``file.py::NAME``).
+
+Expressions: every variable is a leaf tensor with ``requires_grad=True``, valued by ``--at``
+(``x=1.5``; ``x=0,1,2,3`` makes a vector; unset variables are 1). Files: the target and its
+inputs come from ``gradx check``'s own loader and input rules (``gradx.commands.check``: ``--at``,
+``--shape``, the file's ``example_NAME()``, else seeded random values), so both commands see the
+same function called the same way; every floating input and module parameter is a leaf.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gradx.commands.graph.model import AutogradGraph
+from gradx.errors import ExitCode, GradxError
+
+DTYPES = ("float64", "float32")
+DEFAULT_VALUE = 1.0
+SEED = 0
+
+
+def _torch_dtype(dtype: str) -> Any:
+    import torch
+
+    if dtype not in DTYPES:
+        raise GradxError(f"--dtype {dtype!r} is not one of: {', '.join(DTYPES)}")
+    return getattr(torch, dtype)
+
+
+def expression_values(specs: Sequence[str], variables: Sequence[str]) -> dict[str, Any]:
+    """``--at`` as ``gradx check`` reads it: ``x=1.5``, ``x=0,1,2,3`` (a vector), ``x=1,y=2``.
+
+    A number after a name's values belongs to that name; a bare number needs one variable.
+    """
+    found: dict[str, list[float]] = {}
+    for spec in specs:
+        current: str | None = None
+        for token in spec.split(","):
+            name, eq, text = token.partition("=")
+            if eq:
+                current = name.strip()
+                if current not in variables:
+                    known = ", ".join(variables)
+                    raise GradxError(f"--at {spec!r}: {current!r} is not a variable ({known})")
+                if current in found:
+                    raise GradxError(f"--at gives {current} twice")
+                found[current] = []
+            else:
+                text = name
+                if current is None:
+                    if len(variables) != 1:
+                        raise GradxError(
+                            f"--at {spec!r}: name the variables, as in --at {variables[0]}=1"
+                        )
+                    current = variables[0]
+                    found[current] = []
+            found[current].append(_number(text, spec))
+    return {name: nums[0] if len(nums) == 1 else nums for name, nums in found.items()}
+
+
+def _number(text: str, spec: str) -> float:
+    from gradx.commands.eval.points import constant
+
+    if not text.strip():
+        raise GradxError(f"--at {spec!r}: a value is missing")
+    return constant(text, f"--at {spec!r}: the value {text.strip()!r}")
+
+
+def expression_graph(
+    expression: str, at: Sequence[str], dtype: str = "float64", *, backward: bool = True
+) -> AutogradGraph:
+    """The backward graph of an expression, every variable a leaf that requires grad."""
+    from gradx.expression.parser import parse_expression
+
+    parsed = parse_expression(expression)
+    if not parsed.variables:
+        raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
+    torch_dtype = _torch_dtype(dtype)
+    values = expression_values(at, parsed.variables)
+    import torch
+
+    from gradx.commands.graph.build import trace_graph
+    from gradx.expression.to_torch import evaluate
+
+    notes = []
+    leaves = {}
+    for name in parsed.variables:
+        if name not in values:
+            notes.append(f"{name} = {DEFAULT_VALUE:g} (not given: set it with --at {name}=…)")
+        leaves[name] = torch.tensor(
+            values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=True
+        )
+
+    def compute() -> Any:
+        try:
+            return evaluate(parsed.root, leaves, torch_dtype)
+        except RuntimeError as exc:
+            shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in leaves.items())
+            raise GradxError(
+                f"the inputs do not fit together ({shapes}): {str(exc).splitlines()[0]}"
+            ) from None
+
+    return trace_graph(expression, compute, leaves, backward=backward, notes=notes)
+
+
+def is_script_target(text: str) -> bool:
+    """Whether the argument names a Python file (``file.py`` or ``file.py::NAME``)."""
+    return text.rpartition("::")[0].endswith(".py") or text.endswith(".py")
+
+
+def script_graph(
+    target_text: str,
+    at: Sequence[str] = (),
+    shapes: Sequence[str] = (),
+    dtype: str = "float64",
+    *,
+    backward: bool = True,
+) -> AutogradGraph:
+    """The backward graph of a target of a Python file, called as ``gradx check`` calls it."""
+    from gradx.user_script.inputs import InputError, make_inputs
+    from gradx.user_script.spec import check_file, input_spec, split_target
+    from gradx.user_script.targets import MODULE, find_targets, load_module, select
+
+    torch_dtype = _torch_dtype(dtype)
+    path, name = split_target(target_text)
+    check_file(path)
+    spec = input_spec(tuple(shapes), tuple(at))
+    found = find_targets(load_module(path))
+    if name is None:
+        if len(found.targets) != 1:
+            names = ", ".join(t.name for t in found.targets) or "none"
+            raise GradxError(
+                f"{path.name} has {len(found.targets)} targets ({names}): "
+                f"name one, as in {path}::{found.targets[0].name if found.targets else 'f'}"
+            )
+        target = found.targets[0]
+    else:
+        target = select(found, name)
+    try:
+        inputs = make_inputs(target, spec, seed=SEED, dtype=torch_dtype)
+    except InputError as exc:
+        raise GradxError(f"{path.name}::{target.name}: {exc}") from None
+    leaves = {
+        leaf_name: tensor.detach().clone().requires_grad_(True)
+        for leaf_name, tensor in zip(inputs.names, inputs.tensors, strict=True)
+    }
+    notes = list(inputs.notes)
+    if inputs.random:
+        notes.append(
+            f"inputs drawn at random (seed {SEED}), as gradx check does: "
+            "set them with --at NAME=… or --shape NAME=…"
+        )
+    forward = target.obj.forward if target.kind == MODULE else target.obj
+    code = getattr(getattr(forward, "forward", forward), "__code__", None)
+    local_names: dict[int, str] = {}
+    title = f"{path}::{target.name}"
+
+    def compute() -> Any:
+        with _LocalsOnReturn(code, local_names):
+            try:
+                return inputs.call(list(leaves.values()))
+            except GradxError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the user's code failed: say so, in one line
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise GradxError(
+                    f"{title} raised {type(exc).__name__}" + (f": {first}" if first else ""),
+                    exit_code=ExitCode.FAILED,
+                    detail=("  gradx explain-error explains autograd errors",),
+                ) from None
+
+    from gradx.commands.graph.build import trace_graph
+
+    return trace_graph(
+        title,
+        compute,
+        leaves,
+        source_file=str(path.resolve()),
+        backward=backward,
+        notes=notes,
+        local_names=local_names,
+    )
+
+
+class _LocalsOnReturn:
+    """Remembers the names a function gave its tensors (read from its frame as it returns)."""
+
+    def __init__(self, code: Any, names: dict[int, str]) -> None:
+        self.code = code
+        self.names = names
+        self.previous: Callable[..., Any] | None = None
+
+    def __enter__(self) -> None:
+        import torch
+
+        def profile(frame: Any, event: str, arg: Any) -> None:
+            if event == "return" and frame.f_code is self.code:
+                for local, value in frame.f_locals.items():
+                    if isinstance(value, torch.Tensor):
+                        self.names.setdefault(id(value), local)
+
+        self.previous = sys.getprofile()
+        if self.code is not None:
+            sys.setprofile(profile)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self.previous)

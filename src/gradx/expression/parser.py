@@ -1,0 +1,321 @@
+"""Safe parsing of expression text into the intermediate form of ``expression.py``.
+
+The text is parsed by Python's ``ast`` module and the tree is walked with an allow-list of node
+types, names and functions; nothing is ever evaluated with ``eval``, ``exec``, ``sympify`` or
+``parse_expr``. Errors carry the expression with a ``^^^`` caret under the offending part.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import re
+import warnings
+from fractions import Fraction
+
+from gradx.errors import GradxError, caret_lines
+from gradx.expression.constants import constant_value
+from gradx.expression.tree import (
+    Call,
+    Constant,
+    Node,
+    Number,
+    ParsedExpression,
+    Variable,
+    is_constant,
+)
+from gradx.expression.vocabulary import (
+    ALIASES,
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_EXPRESSION_LENGTH,
+    MAX_LOG_MAGNITUDE,
+    MAX_NODES,
+    MAX_VARIABLES,
+    REFUSED_NAMES,
+    all_function_names,
+    canonical_name,
+)
+
+_VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
+
+_ALLOWED = (
+    "numbers, variables, + - * / ** ^, parentheses and the functions listed by `gradx eval --help`"
+)
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+_REFUSED_OPERATORS = {
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+}
+
+_NODE_WORDS = {
+    "Attribute": "attribute access",
+    "Subscript": "indexing",
+    "Compare": "comparisons",
+    "BoolOp": "'and'/'or'",
+    "IfExp": "'if ... else'",
+    "Lambda": "lambda",
+    "ListComp": "comprehensions",
+    "SetComp": "comprehensions",
+    "DictComp": "comprehensions",
+    "GeneratorExp": "comprehensions",
+    "List": "lists",
+    "Tuple": "tuples",
+    "Set": "sets",
+    "Dict": "dicts",
+    "NamedExpr": "assignment (:=)",
+    "Starred": "starred arguments",
+    "JoinedStr": "strings",
+    "Await": "await",
+    "Yield": "yield",
+    "YieldFrom": "yield",
+}
+
+
+class ExpressionError(GradxError):
+    """An expression that cannot be used, with the span of the offending part."""
+
+    def __init__(self, message: str, source: str, start: int, end: int) -> None:
+        super().__init__(message, detail=caret_lines(source, start, end))
+        self.source = source
+        self.start = start
+        self.end = end
+
+
+def parse_expression(text: str, *, extra_variables: tuple[str, ...] = ()) -> ParsedExpression:
+    """Parse and validate expression text; raise ``ExpressionError`` for anything not allowed.
+
+    ``extra_variables`` are names the caller wants as variables even when the expression does
+    not use them (for instance ``--at y=2`` on a constant expression).
+    """
+    if not isinstance(text, str):
+        raise GradxError("the expression must be text")
+    source = text
+    if not source.strip():
+        raise GradxError("the expression is empty: give one such as 'sin(x)'")
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise GradxError(
+            f"the expression is {len(source)} characters long; the limit is {MAX_EXPRESSION_LENGTH}"
+        )
+    for index, char in enumerate(source):
+        if char in "\n\r" or (not char.isprintable() and char != "\t"):
+            raise ExpressionError(
+                f"unexpected control character {char!r} in the expression", source, index, index + 1
+            )
+    python_text, origin = _caret_to_power(source)
+    lead = len(python_text) - len(python_text.lstrip())
+    tree = _python_parse(source, python_text, origin)
+    builder = _Builder(source, origin[lead:])
+    root = builder.build(tree.body, depth=0)
+    names = {*builder.variables, *extra_variables}
+    if len(names) > MAX_VARIABLES:
+        raise GradxError(f"too many variables ({len(names)}); the limit is {MAX_VARIABLES}")
+    return ParsedExpression(source=source, root=root, variables=tuple(sorted(names)))
+
+
+def _caret_to_power(source: str) -> tuple[str, list[int]]:
+    """Replace ``^`` by ``**`` and map each position of the new text to one of the source."""
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(source):
+        if char == "^":
+            out.append("**")
+            origin.extend((index, index))
+        else:
+            out.append(char)
+            origin.append(index)
+    origin.append(len(source))
+    return "".join(out), origin
+
+
+def _python_parse(source: str, python_text: str, origin: list[int]) -> ast.Expression:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for '1is 2'
+            return ast.parse(python_text.strip(), mode="eval")
+    except SyntaxError as error:
+        lead = len(python_text) - len(python_text.lstrip())
+        offset = (error.offset or 1) - 1 + lead
+        end_offset = (error.end_offset or 0) - 1 + lead
+        start = origin[min(max(offset, 0), len(origin) - 1)]
+        end = origin[min(max(end_offset, offset + 1), len(origin) - 1)]
+        message = _syntax_message(error.msg or "invalid syntax", source, start)
+        raise ExpressionError(message, source, start, max(end, start + 1)) from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        raise GradxError(f"the expression cannot be parsed: {error}") from None
+
+
+def _syntax_message(msg: str, source: str, start: int) -> str:
+    msg = msg.rstrip(".")
+    before = source[:start]
+    if msg.startswith("invalid decimal literal") or (
+        re.search(r"\d\s*$", before) and re.match(r"\s*[A-Za-z(]", source[start:])
+    ):
+        return "syntax error: a number is followed by a name; write 2*x, not 2x"
+    if "never closed" in msg or "unexpected EOF" in msg:
+        return f"syntax error: {msg}; check the parentheses"
+    if "too many nested" in msg or "too complex" in msg:
+        return f"the expression is nested too deeply ({msg})"
+    return f"syntax error: {msg}"
+
+
+class _Builder:
+    """Walks a Python AST with an allow-list and builds the intermediate tree."""
+
+    def __init__(self, source: str, origin: list[int]) -> None:
+        self.source = source
+        self.origin = origin
+        self.variables: set[str] = set()
+        self.count = 0
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        start = getattr(node, "col_offset", 0) or 0
+        end = getattr(node, "end_col_offset", None) or start + 1
+        last = len(self.origin) - 1
+        return self.origin[min(start, last)], self.origin[min(end, last)]
+
+    def fail(self, message: str, node: ast.AST) -> ExpressionError:
+        start, end = self.span(node)
+        return ExpressionError(message, self.source, start, max(end, start + 1))
+
+    def build(self, node: ast.AST, depth: int) -> Node:
+        self.count += 1
+        if depth > MAX_DEPTH:
+            raise self.fail(f"the expression is nested more than {MAX_DEPTH} levels deep", node)
+        if self.count > MAX_NODES:
+            raise self.fail(f"the expression has more than {MAX_NODES} parts", node)
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node, depth)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        what = _NODE_WORDS.get(type(node).__name__, f"'{type(node).__name__}'")
+        raise self.fail(f"{what} not allowed; an expression may contain {_ALLOWED}", node)
+
+    def number(self, node: ast.Constant) -> Node:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, complex):
+                what = "complex numbers are"
+            elif isinstance(value, str | bytes):
+                what = "strings are"
+            else:
+                what = f"{value!r} is"
+            raise self.fail(f"{what} not allowed; an expression may contain {_ALLOWED}", node)
+        try:
+            as_float = float(value)
+        except OverflowError:
+            as_float = math.inf
+        if not math.isfinite(as_float):
+            raise self.fail("number too large: it overflows to infinity", node)
+        exact = Fraction(value) if isinstance(value, int) else Fraction(repr(value))
+        return Number(as_float, exact, self.span(node))
+
+    def name(self, node: ast.Name) -> Node:
+        name = node.id
+        span = self.span(node)
+        if name.startswith("_"):
+            raise self.fail(f"name {name!r} not allowed: names may not start with '_'", node)
+        if name.lower() in REFUSED_NAMES:
+            raise self.fail(f"{name!r}: {REFUSED_NAMES[name.lower()]}", node)
+        if name in CONSTANTS:
+            return Constant(name, span)
+        if canonical_name(name) is not None:
+            raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
+        if not _VARIABLE_NAME.match(name):
+            raise self.fail(
+                f"variable name {name!r} not allowed: use ASCII letters, digits and '_' "
+                "(up to 32 characters, starting with a letter)",
+                node,
+            )
+        self.variables.add(name)
+        return Variable(name, span)
+
+    def unary(self, node: ast.UnaryOp, depth: int) -> Node:
+        operand = self.build(node.operand, depth + 1)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            return Call("neg", (operand,), self.span(node))
+        word = "'not'" if isinstance(node.op, ast.Not) else "'~'"
+        raise self.fail(f"operator {word} not allowed; an expression may contain {_ALLOWED}", node)
+
+    def binary(self, node: ast.BinOp, depth: int) -> Node:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            symbol = _REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)
+            raise self.fail(
+                f"operator {symbol} not allowed; an expression may contain {_ALLOWED}", node
+            )
+        left = self.build(node.left, depth + 1)
+        right = self.build(node.right, depth + 1)
+        if op == "pow":
+            self.check_power(left, right, node)
+        return Call(op, (left, right), self.span(node))
+
+    def call(self, node: ast.Call, depth: int) -> Node:
+        if isinstance(node.func, ast.Attribute):
+            raise self.fail(
+                "attribute access not allowed; only the functions of the language, such as "
+                "sin(x), can be called",
+                node.func,
+            )
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only named functions such as sin(x) can be called", node.func)
+        raw = node.func.id
+        name = canonical_name(raw)
+        if name is None:
+            raise self.fail(_unknown_function_message(raw), node.func)
+        if node.keywords:
+            raise self.fail(f"keyword arguments are not allowed in {raw}(...)", node.keywords[0])
+        spec = FUNCTIONS[name]
+        if not spec.min_args <= len(node.args) <= spec.max_args:
+            raise self.fail(f"{raw}() takes {spec.arity_text()}, got {len(node.args)}", node)
+        args = tuple(self.build(a, depth + 1) for a in node.args)
+        if name == "pow":
+            self.check_power(args[0], args[1], node)
+        return Call(name, args, self.span(node))
+
+    def check_power(self, base: Node, exponent: Node, node: ast.AST) -> None:
+        """Refuse literal exponents and constant powers too large to compute."""
+        if not is_constant(exponent):
+            return
+        value = constant_value(exponent)
+        if not math.isfinite(value) or abs(value) > MAX_EXPONENT:
+            shown = "too large to compute" if not math.isfinite(value) else f"{value:g}"
+            raise self.fail(
+                f"exponent {shown} is too large; the limit is {MAX_EXPONENT:g} in absolute value",
+                node,
+            )
+        if is_constant(base):
+            magnitude = abs(constant_value(base))
+            if magnitude > 0 and math.isfinite(magnitude):
+                if abs(value * math.log(magnitude)) > MAX_LOG_MAGNITUDE:
+                    raise self.fail("constant power too large to compute", node)
+
+
+def _unknown_function_message(name: str) -> str:
+    if name.startswith("_"):
+        return f"name {name!r} not allowed: names may not start with '_'"
+    close = difflib.get_close_matches(name, all_function_names(), n=1, cutoff=0.6)
+    if not close and (name.lower() in FUNCTIONS or name.lower() in ALIASES):
+        close = [name.lower()]
+    if close:
+        return f"unknown function {name!r} — did you mean {close[0]!r}?"
+    return f"unknown function {name!r}; the functions are: {', '.join(all_function_names())}"

@@ -1,0 +1,123 @@
+"""The expression language's vocabulary, as data: functions, aliases, constants and limits.
+
+No torch or sympy here. The numeric and symbolic meaning of each name lives in
+``to_torch.py`` and ``to_sympy.py``; a test checks that every name below has both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One callable name of the expression language."""
+
+    name: str
+    min_args: int
+    max_args: int
+    summary: str
+    # Where the function is continuous but not differentiable, or jumps, in words. Empty when smooth.
+    breakpoints: str = ""
+
+    def arity_text(self) -> str:
+        """How many arguments the function takes, in words."""
+        if self.min_args == self.max_args:
+            n = self.min_args
+            return f"{n} argument" + ("" if n == 1 else "s")
+        if self.max_args >= MAX_VARIADIC:
+            return f"{self.min_args} or more arguments"
+        return f"{self.min_args} to {self.max_args} arguments"
+
+
+MAX_VARIADIC = 16
+
+_F = FunctionSpec
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    f.name: f
+    for f in (
+        _F("sin", 1, 1, "sine"),
+        _F("cos", 1, 1, "cosine"),
+        _F("tan", 1, 1, "tangent"),
+        _F("cot", 1, 1, "cotangent, 1/tan(x)"),
+        _F("sec", 1, 1, "secant, 1/cos(x)"),
+        _F("csc", 1, 1, "cosecant, 1/sin(x)"),
+        _F("asin", 1, 1, "inverse sine, domain [-1, 1]"),
+        _F("acos", 1, 1, "inverse cosine, domain [-1, 1]"),
+        _F("atan", 1, 1, "inverse tangent"),
+        _F("atan2", 2, 2, "atan2(y, x): angle of the point (x, y)", "jumps across x < 0, y = 0"),
+        _F("sinh", 1, 1, "hyperbolic sine"),
+        _F("cosh", 1, 1, "hyperbolic cosine"),
+        _F("tanh", 1, 1, "hyperbolic tangent"),
+        _F("asinh", 1, 1, "inverse hyperbolic sine"),
+        _F("acosh", 1, 1, "inverse hyperbolic cosine, domain [1, inf)"),
+        _F("atanh", 1, 1, "inverse hyperbolic tangent, domain (-1, 1)"),
+        _F("exp", 1, 1, "exponential"),
+        _F("log", 1, 2, "natural logarithm; log(x, b) is the logarithm in base b"),
+        _F("log2", 1, 1, "base-2 logarithm"),
+        _F("log10", 1, 1, "base-10 logarithm"),
+        _F("log1p", 1, 1, "log(1 + x), accurate near 0"),
+        _F("expm1", 1, 1, "exp(x) - 1, accurate near 0"),
+        _F("sqrt", 1, 1, "square root, domain [0, inf)"),
+        _F("cbrt", 1, 1, "real cube root"),
+        _F("abs", 1, 1, "absolute value", "kink at 0"),
+        _F("sign", 1, 1, "sign: -1, 0 or 1", "jump at 0"),
+        _F("floor", 1, 1, "largest integer <= x", "jumps at integers"),
+        _F("ceil", 1, 1, "smallest integer >= x", "jumps at integers"),
+        _F("min", 2, MAX_VARIADIC, "smallest argument", "kink where two arguments are equal"),
+        _F("max", 2, MAX_VARIADIC, "largest argument", "kink where two arguments are equal"),
+        _F("clamp", 3, 3, "clamp(x, lo, hi): x limited to [lo, hi]", "kinks at x = lo and x = hi"),
+        _F("relu", 1, 1, "max(0, x)", "kink at 0"),
+        _F("sigmoid", 1, 1, "logistic function 1/(1 + exp(-x))"),
+        _F("softplus", 1, 1, "log(1 + exp(x)) (torch's version returns x above x = 20)"),
+        _F("gelu", 1, 1, "x * Phi(x), the exact (erf) GELU"),
+        _F("silu", 1, 1, "x * sigmoid(x)"),
+        _F("erf", 1, 1, "error function"),
+        _F("pow", 2, 2, "pow(a, b) = a ** b"),
+        _F("hypot", 2, 2, "hypot(a, b) = sqrt(a^2 + b^2)", "cone point at a = b = 0"),
+    )
+}
+
+ALIASES: dict[str, str] = {
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "ln": "log",
+    "ceiling": "ceil",
+}
+
+CONSTANTS: dict[str, float] = {
+    "pi": 3.141592653589793,
+    "e": 2.718281828459045,
+}
+
+# Names that look like numbers to a user but are refused as input.
+REFUSED_NAMES: dict[str, str] = {
+    "inf": "infinity is not allowed as input",
+    "infinity": "infinity is not allowed as input",
+    "nan": "nan is not allowed as input",
+    "oo": "infinity is not allowed as input",
+}
+
+# Limits against abuse: the parser refuses anything beyond them.
+MAX_EXPRESSION_LENGTH = 2000
+MAX_DEPTH = 200
+MAX_NODES = 2000
+MAX_EXPONENT = 1000.0
+# Constant powers a ** b whose magnitude would exceed e^MAX_LOG_MAGNITUDE are refused.
+MAX_LOG_MAGNITUDE = 2000.0
+MAX_VARIABLES = 16
+MAX_ORDER = 6
+
+
+def canonical_name(name: str) -> str | None:
+    """The vocabulary name for ``name`` (resolving aliases), or None when unknown."""
+    name = ALIASES.get(name, name)
+    return name if name in FUNCTIONS else None
+
+
+def all_function_names() -> tuple[str, ...]:
+    """Every accepted function name, aliases included, sorted."""
+    return tuple(sorted([*FUNCTIONS, *ALIASES]))
