@@ -16,6 +16,7 @@ import typer
 
 from gradx import __version__
 from gradx.errors import ExitCode, GradxError
+from gradx.numerics.settings import DType, Method
 
 app = typer.Typer(
     name="gradx",
@@ -100,7 +101,9 @@ def _main(
 
 
 # Options shared by several commands.
-DtypeOption = Annotated[str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")]
+DtypeOption = Annotated[
+    DType, typer.Option("--dtype", help="Floating-point type; the tolerances follow it.")
+]
 RtolOption = Annotated[
     float | None,
     typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),
@@ -166,7 +169,7 @@ def eval_command(
             help="Differentiate only with respect to these variables (x or x,y).",
         ),
     ] = None,
-    dtype: DtypeOption = "float64",
+    dtype: DtypeOption = DType.FLOAT64,
     rtol: RtolOption = None,
     atol: AtolOption = None,
     all_rows: Annotated[
@@ -266,17 +269,16 @@ def check_command(
         float,
         typer.Option("--timeout", metavar="SECONDS", help="Time limit per target."),
     ] = 60.0,
-    dtype: DtypeOption = "float64",
+    dtype: DtypeOption = DType.FLOAT64,
     rtol: RtolOption = None,
     atol: AtolOption = None,
     method: Annotated[
-        str,
+        Method,
         typer.Option(
             "--method",
-            metavar="METHOD",
             help="auto (full Jacobian up to 10,000 input elements), full or projections.",
         ),
-    ] = "auto",
+    ] = Method.AUTO,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of the report.")
     ] = False,
@@ -414,9 +416,7 @@ def graph_command(
         list[str] | None,
         typer.Option("--shape", metavar="SHAPE", help="For a file: x=3,4 gives x that shape."),
     ] = None,
-    dtype: Annotated[
-        str, typer.Option("--dtype", metavar="DTYPE", help="float64 or float32.")
-    ] = "float64",
+    dtype: DtypeOption = DType.FLOAT64,
     depth: Annotated[
         int | None,
         typer.Option("--depth", metavar="N", min=1, help="Show N levels of the tree at most."),

@@ -1,17 +1,22 @@
-"""Tolerances per dtype, in one place, and the merge with ``--rtol`` / ``--atol``."""
+"""The tolerance table: every tolerance gradx uses, per dtype, and the one ``--rtol/--atol`` merge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from gradx.numerics.settings import DType
+
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How close autograd must be to each reference.
+    """How close autograd must be to a reference.
 
-    autograd agrees with symbolic when ``|a - s| <= atol + rtol * |s|``; with numeric when
-    ``|a - n| <= 2 * error_estimate + fd_atol + fd_rtol * |n|``. ``fd_target`` is the relative
-    accuracy the finite differences try to reach before they stop shrinking their step.
+    ``gradx eval``: autograd agrees with symbolic when ``|a - s| <= atol + rtol * |s|``; with
+    numeric when ``|a - n| <= 2 * error_estimate + fd_atol + fd_rtol * |n|``. ``fd_target`` is
+    the relative accuracy the finite differences try to reach before they stop shrinking their
+    step. ``gradx check`` has no symbolic reference: a Jacobian entry may differ from the finite
+    difference by ``atol + rtol * |numeric|`` (and by twice its error estimate), so its rows
+    repeat rtol/atol as fd_rtol/fd_atol.
     """
 
     rtol: float
@@ -20,27 +25,50 @@ class Tolerance:
     fd_atol: float
     fd_target: float
 
+    def merged(self, rtol: float | None = None, atol: float | None = None) -> Tolerance:
+        """These tolerances with the user's ``--rtol``/``--atol`` applied to both references.
 
-TOLERANCES: dict[str, Tolerance] = {
-    "float64": Tolerance(rtol=1e-9, atol=1e-12, fd_rtol=1e-8, fd_atol=1e-10, fd_target=1e-8),
-    "float32": Tolerance(rtol=1e-5, atol=1e-6, fd_rtol=1e-3, fd_atol=1e-4, fd_target=1e-4),
+        The finite-difference bar never drops below its default (it is limited by the
+        differences' own accuracy), unless the user asks for exactly zero.
+        """
+        tol = self
+        if rtol is not None:
+            tol = replace(tol, rtol=rtol, fd_rtol=max(rtol, tol.fd_rtol) if rtol > 0 else 0.0)
+        if atol is not None:
+            tol = replace(tol, atol=atol, fd_atol=max(atol, tol.fd_atol) if atol > 0 else 0.0)
+        return tol
+
+
+@dataclass(frozen=True)
+class DTypeTolerances:
+    """One row of the table: what each command tolerates in one dtype."""
+
+    eval: Tolerance  # gradx eval: autograd against symbolic and numeric values
+    check: Tolerance  # gradx check / gradx.check: Jacobian entries against finite differences
+    repeat_rtol: float  # gradx check: two calls with the same input must agree this closely
+
+
+TOLERANCES: dict[DType, DTypeTolerances] = {
+    DType.FLOAT64: DTypeTolerances(
+        eval=Tolerance(rtol=1e-9, atol=1e-12, fd_rtol=1e-8, fd_atol=1e-10, fd_target=1e-8),
+        check=Tolerance(rtol=1e-6, atol=1e-8, fd_rtol=1e-6, fd_atol=1e-8, fd_target=1e-8),
+        repeat_rtol=1e-9,
+    ),
+    DType.FLOAT32: DTypeTolerances(
+        eval=Tolerance(rtol=1e-5, atol=1e-6, fd_rtol=1e-3, fd_atol=1e-4, fd_target=1e-4),
+        check=Tolerance(rtol=1e-3, atol=1e-5, fd_rtol=1e-3, fd_atol=1e-5, fd_target=1e-4),
+        repeat_rtol=1e-4,
+    ),
 }
 
 
 def tolerance_for(dtype: str, rtol: float | None = None, atol: float | None = None) -> Tolerance:
-    """The dtype's tolerances with the user's overrides applied to both references."""
-    tol = TOLERANCES[dtype]
-    if rtol is not None:
-        tol = replace(tol, rtol=rtol, fd_rtol=max(rtol, tol.fd_rtol) if rtol > 0 else 0.0)
-    if atol is not None:
-        tol = replace(tol, atol=atol, fd_atol=max(atol, tol.fd_atol) if atol > 0 else 0.0)
-    return tol
+    """``gradx eval``'s tolerances for ``dtype`` with the user's overrides merged in."""
+    return TOLERANCES[DType.parse(dtype)].eval.merged(rtol, atol)
 
 
-# gradx check compares whole Jacobians entry by entry against finite differences alone (no
-# symbolic reference), so its bar is looser than eval's: (rtol, atol) per dtype. An entry may
-# differ by atol + rtol * |numeric| and by twice the numeric error estimate.
-CHECK_TOLERANCES: dict[str, tuple[float, float]] = {
-    "float64": (1e-6, 1e-8),
-    "float32": (1e-3, 1e-5),
-}
+def check_tolerance_for(
+    dtype: str, rtol: float | None = None, atol: float | None = None
+) -> Tolerance:
+    """``gradx check``'s tolerances for ``dtype`` with the user's overrides merged in."""
+    return TOLERANCES[DType.parse(dtype)].check.merged(rtol, atol)

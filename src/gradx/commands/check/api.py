@@ -8,14 +8,12 @@ from typing import Any
 
 import torch
 
-from gradx.commands.check.engine import default_tolerance, dtype_name
 from gradx.commands.check.model import CheckReport, Settings, TargetResult
 from gradx.commands.check.session import check_with
+from gradx.numerics.settings import DType, Method
+from gradx.numerics.tolerances import check_tolerance_for
 from gradx.user_script.inputs import inputs_from_values, make_inputs
 from gradx.user_script.targets import MODULE, target_from_object
-
-_METHODS = {"auto": None, "full": "dense", "projections": "projections"}
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def check(
@@ -45,15 +43,15 @@ def check(
     """
     if order not in (1, 2):
         raise ValueError("order must be 1 or 2")
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {', '.join(_METHODS)}")
+    method = Method.parse(method, "method")
     if samples < 1:
         raise ValueError("samples must be at least 1")
-    torch_dtype = _dtype(dtype, inputs, kwargs)
-    tol = default_tolerance(torch_dtype, rtol, atol)
+    chosen = _dtype(dtype, inputs, kwargs)
+    torch_dtype = chosen.torch
+    tol = check_tolerance_for(chosen, rtol, atol)
     settings = Settings(
-        dtype=dtype_name(torch_dtype), rtol=tol.rtol, atol=tol.atol, seed=seed,
-        samples=samples if not inputs and not kwargs else 1, order=order,
+        dtype=chosen, rtol=tol.rtol, atol=tol.atol, seed=seed,
+        samples=samples if not inputs and not kwargs else 1, order=order, method=method,
     )  # fmt: skip
     label = name or getattr(fn, "__name__", None) or type(fn).__name__
     start = time.perf_counter()
@@ -64,9 +62,7 @@ def check(
             return inputs_from_values(fn, inputs, kwargs, dtype=convert)
 
         kind = _kind(fn)
-        result = check_with(
-            make, label, kind, _line(fn), settings, samples=1, force=_METHODS[method]
-        )
+        result = check_with(make, label, kind, _line(fn), settings, samples=1)
     else:
         target = target_from_object(fn, label)
 
@@ -75,7 +71,7 @@ def check(
                 target, seed=seed, sample=sample, dtype=torch_dtype, positive=positive
             )
 
-        result = check_with(make, label, target.kind, target.line, settings, force=_METHODS[method])
+        result = check_with(make, label, target.kind, target.line, settings)
     return CheckReport(targets=(result,), settings=settings, seconds=time.perf_counter() - start)
 
 
@@ -97,23 +93,16 @@ def assert_gradients(fn: Any, *inputs: Any, **options: Any) -> CheckReport:
     return report
 
 
-def _dtype(dtype: Any, inputs: tuple, kwargs: dict | None) -> torch.dtype:
-    if dtype is None:
-        floats = [
-            v.dtype
-            for v in (*inputs, *(kwargs or {}).values())
-            if isinstance(v, torch.Tensor) and v.is_floating_point()
-        ]
-        return (
-            torch.float32 if floats and all(d == torch.float32 for d in floats) else torch.float64
-        )
-    if isinstance(dtype, str):
-        if dtype not in _DTYPES:
-            raise ValueError("dtype must be float64 or float32")
-        return _DTYPES[dtype]
-    if dtype not in (torch.float64, torch.float32):
-        raise ValueError("dtype must be torch.float64 or torch.float32")
-    return dtype
+def _dtype(dtype: Any, inputs: tuple, kwargs: dict | None) -> DType:
+    """The dtype asked for (a name or a torch dtype), else float32 when every input is float32."""
+    if dtype is not None:
+        return DType.parse(dtype, "dtype")
+    floats = [
+        v.dtype
+        for v in (*inputs, *(kwargs or {}).values())
+        if isinstance(v, torch.Tensor) and v.is_floating_point()
+    ]
+    return DType.FLOAT32 if floats and all(d == torch.float32 for d in floats) else DType.FLOAT64
 
 
 def _kind(fn: Any) -> str:

@@ -13,10 +13,9 @@ from pathlib import Path
 from gradx.commands.check.model import CheckReport, Settings
 from gradx.commands.check.runner import DEFAULT_TIMEOUT, run_file
 from gradx.errors import GradxError
-from gradx.numerics.tolerances import CHECK_TOLERANCES as TOLERANCES
+from gradx.numerics.settings import DType, Method
+from gradx.numerics.tolerances import check_tolerance_for
 from gradx.user_script.spec import InputSpec, check_file, input_spec, split_target
-
-METHODS = ("auto", "full", "projections")
 
 
 @dataclass(frozen=True)
@@ -55,18 +54,16 @@ class CheckRequest:
             raise GradxError(f"--samples {samples}: give at least 1")
         if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
             raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
-        if dtype not in TOLERANCES:
-            raise GradxError(f"--dtype {dtype}: use float64 or float32")
+        dtype = DType.parse(dtype)
         for option, value in (("--rtol", rtol), ("--atol", atol)):
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise GradxError(f"{option} {value:g}: give a number >= 0")
-        if method not in METHODS:
-            raise GradxError(f"--method {method}: use one of {', '.join(METHODS)}")
-        default_rtol, default_atol = TOLERANCES[dtype]
+        method = Method.parse(method)
+        tol = check_tolerance_for(dtype, rtol, atol)
         settings = Settings(
             dtype=dtype,
-            rtol=default_rtol if rtol is None else rtol,
-            atol=default_atol if atol is None else atol,
+            rtol=tol.rtol,
+            atol=tol.atol,
             seed=seed,
             samples=samples,
             order=order,

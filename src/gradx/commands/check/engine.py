@@ -19,7 +19,6 @@ in grad_output ignores it, which the Jacobian rows (grad_output one-hot) cannot 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
@@ -36,7 +35,8 @@ from gradx.commands.check.model import (
 from gradx.commands.check.numeric import differences, refine_step, screen, screen_step
 from gradx.commands.check.problem import Problem, TargetFailure, flatten_output
 from gradx.numerics.finite_difference import BACKWARD, FORWARD, machine_epsilon
-from gradx.numerics.tolerances import CHECK_TOLERANCES
+from gradx.numerics.settings import DType, Method
+from gradx.numerics.tolerances import TOLERANCES, Tolerance
 
 Tensor = torch.Tensor
 
@@ -49,20 +49,6 @@ ROWS_DIRECTLY = 32  # below this many outputs, a located column gets all its row
 SHRINK = (1.0, 1 / 16, 1 / 256)
 PROJECTIONS_U = 2
 PROJECTIONS_V = 2
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """An entry may differ by ``atol + rtol * |numeric|`` (and by its numeric error estimate)."""
-
-    rtol: float
-    atol: float
-
-
-def default_tolerance(dtype: torch.dtype, rtol: float | None = None, atol: float | None = None):
-    """The dtype's tolerances from ``gradx.numerics.tolerances.CHECK_TOLERANCES``, overrides applied."""
-    base_rtol, base_atol = CHECK_TOLERANCES[dtype_name(dtype)]
-    return Tolerance(base_rtol if rtol is None else rtol, base_atol if atol is None else atol)
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -84,13 +70,14 @@ def check_problem(
     top: int = TOP,
     kinds: tuple[str, ...] | None = None,
     at: tuple[tuple[str, str], ...] = (),
-    force: str | None = None,
+    method: Method = Method.AUTO,
 ) -> GradCheck:
-    """Compare autograd with finite differences on ``problem``; ``force`` picks the method."""
+    """Compare autograd with finite differences on ``problem`` by ``method``."""
     generator = torch.Generator().manual_seed(seed * 7_919 + sample * 104_729 + order)
-    dense = problem.n <= DENSE_INPUTS and problem.n * problem.m <= DENSE_ENTRIES
-    if force is not None:
-        dense = force == "dense"
+    if method is Method.AUTO:
+        dense = problem.n <= DENSE_INPUTS and problem.n * problem.m <= DENSE_ENTRIES
+    else:
+        dense = method is Method.FULL
     run = _Run(problem, tol, generator, order, top)
     if dense:
         run.dense()
@@ -735,7 +722,8 @@ def check_output_is_usable(problem: Problem) -> None:
             f"the function's value is nan or inf at the inputs ({bad} of {y.numel()} outputs)"
         )
     again = problem.evaluate(problem.x0[None])[0]
-    rtol = 1e-9 if problem.dtype == torch.float64 else 1e-4
+    dtype = DType.FLOAT64 if problem.dtype == torch.float64 else DType.FLOAT32
+    rtol = TOLERANCES[dtype].repeat_rtol
     if not bool(((again - y).abs() <= rtol * (1 + y.abs())).all()):
         raise TargetFailure(
             "the function returns different values for the same input (random numbers, "

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gradx.numerics.settings import DType, Method
+from gradx.numerics.tolerances import TOLERANCES
+
 
 class Verdict(StrEnum):
     """Outcome of one check, of one target, or of a whole run (worst first in ``SEVERITY``)."""
@@ -190,14 +193,14 @@ class TargetInfo:
 class Settings:
     """The options a run used, echoed in the report."""
 
-    dtype: str = "float64"
-    rtol: float = 1e-6
-    atol: float = 1e-8
+    dtype: str = DType.FLOAT64
+    rtol: float = TOLERANCES[DType.FLOAT64].check.rtol
+    atol: float = TOLERANCES[DType.FLOAT64].check.atol
     seed: int = 0
     samples: int = 1
     order: int = 1
     timeout: float | None = None
-    method: str = "auto"  # "auto", "full" or "projections"
+    method: str = Method.AUTO
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import torch
 
 from gradx.commands.check.engine import (
     NonFiniteOutput,
-    Tolerance,
     check_output_is_usable,
     check_problem,
     problem_from_inputs,
@@ -27,11 +26,11 @@ from gradx.commands.check.engine import (
 )
 from gradx.commands.check.model import ErrorInfo, GradCheck, Settings, TargetResult, worst_verdict
 from gradx.commands.check.problem import TargetFailure
+from gradx.numerics.settings import DType, Method
+from gradx.numerics.tolerances import check_tolerance_for
 from gradx.user_script.inputs import InputError, Inputs, describe_value, make_inputs
 from gradx.user_script.spec import InputSpec
 from gradx.user_script.targets import Target, one_line
-
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetResult:
@@ -43,7 +42,7 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
             spec,
             seed=settings.seed,
             sample=sample,
-            dtype=DTYPES[settings.dtype],
+            dtype=DType.parse(settings.dtype).torch,
             positive=positive,
         )
 
@@ -55,7 +54,6 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
     if fixed and samples > 1:
         samples = 1  # fixed inputs are the same in every draw
         note = "the inputs are fixed (--at, or an example without a generator): checked once"
-    force = {"full": "dense", "projections": "projections"}.get(settings.method)
     result = check_with(
         make,
         target.name,
@@ -64,7 +62,6 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
         settings,
         file=target.file,
         samples=samples,
-        force=force,
     )
     if note and result.checks:
         from dataclasses import replace
@@ -82,11 +79,11 @@ def check_with(
     *,
     file: str | None = None,
     samples: int | None = None,
-    force: str | None = None,
 ) -> TargetResult:
     """Run the checks on inputs from ``make(sample, positive)`` and collect one TargetResult."""
     start = time.perf_counter()
-    tol = Tolerance(settings.rtol, settings.atol)
+    tol = check_tolerance_for(settings.dtype, settings.rtol, settings.atol)
+    method = Method.parse(settings.method)
     checks: list[GradCheck] = []
     inputs: Inputs | None = None
     try:
@@ -106,7 +103,7 @@ def check_with(
                 (n, describe_value(t)) for n, t in zip(inputs.names, inputs.tensors, strict=True)
             )
             first = check_problem(
-                problem, tol, order=1, sample=sample, seed=settings.seed, at=at, force=force
+                problem, tol, order=1, sample=sample, seed=settings.seed, at=at, method=method
             )
             if inputs.notes:
                 first = _with_notes(first, inputs.notes)
@@ -115,7 +112,13 @@ def check_with(
                 second = second_order_problem(problem, settings.seed, sample)
                 checks.append(
                     check_problem(
-                        second, tol, order=2, sample=sample, seed=settings.seed, at=at, force=force
+                        second,
+                        tol,
+                        order=2,
+                        sample=sample,
+                        seed=settings.seed,
+                        at=at,
+                        method=method,
                     )
                 )
     except KeyboardInterrupt:

@@ -29,12 +29,12 @@ from gradx.expression.to_sympy import DerivativeTooLarge, derivative, symbol, to
 from gradx.expression.to_torch import evaluate
 from gradx.expression.tree import ParsedExpression
 from gradx.numerics import finite_difference as fd
+from gradx.numerics.settings import DType
 from gradx.numerics.tolerances import Tolerance, tolerance_for
 
 Tensor = torch.Tensor
 Key = tuple[str, ...]
 
-_TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 _NON_SMOOTH = (
     "abs",
     "relu",
@@ -84,8 +84,8 @@ class PointwiseEvaluator:
         self.parsed = parsed
         self.wrt = wrt
         self.order = order
-        self.dtype_name = dtype
-        self.dtype = _TORCH_DTYPES[dtype]
+        self.dtype_name = DType.parse(dtype)
+        self.dtype = self.dtype_name.torch
         self.tol: Tolerance = tolerance_for(dtype, rtol, atol)
         self.keys: tuple[Key, ...] = derivative_keys(wrt, order)
         self.skipped: dict[Key, str] = {}

@@ -10,15 +10,15 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gradx.commands.eval.model import EvalReport, EvalSummary, PointResult, Status
 from gradx.commands.eval.points import build_grid, split_top_level
 from gradx.errors import GradxError
 from gradx.expression.vocabulary import MAX_ORDER
+from gradx.numerics.settings import DType
 
-DTYPES = ("float64", "float32")
 CHUNK_SIZE = 1 << 18  # measured fastest on 2 cores (bench/eval_bench.py); bounds memory
 MAX_DERIVATIVES = 200
 TABLE_LIMIT = 25  # up to this many points, every row is shown
@@ -38,7 +38,7 @@ class EvalRequest:
     steps: int | None = None
     order: int = 1
     wrt: tuple[str, ...] = ()
-    dtype: str = "float64"
+    dtype: str = DType.FLOAT64
     rtol: float | None = None
     atol: float | None = None
 
@@ -46,8 +46,7 @@ class EvalRequest:
     def from_cli(cls, **options: Any) -> EvalRequest:
         """Build a request, refusing option values that can never work (GradxError, exit 2)."""
         request = cls(**options)
-        if request.dtype not in DTYPES:
-            raise GradxError(f"--dtype {request.dtype!r} is not one of: {', '.join(DTYPES)}")
+        request = replace(request, dtype=DType.parse(request.dtype))
         if not 1 <= request.order <= MAX_ORDER:
             raise GradxError(f"--order must be between 1 and {MAX_ORDER}")
         for name, value in (("--rtol", request.rtol), ("--atol", request.atol)):

@@ -15,18 +15,10 @@ from typing import Any
 
 from gradx.commands.graph.model import AutogradGraph
 from gradx.errors import ExitCode, GradxError
+from gradx.numerics.settings import DType
 
-DTYPES = ("float64", "float32")
 DEFAULT_VALUE = 1.0
 SEED = 0
-
-
-def _torch_dtype(dtype: str) -> Any:
-    import torch
-
-    if dtype not in DTYPES:
-        raise GradxError(f"--dtype {dtype!r} is not one of: {', '.join(DTYPES)}")
-    return getattr(torch, dtype)
 
 
 def expression_values(specs: Sequence[str], variables: Sequence[str]) -> dict[str, Any]:
@@ -77,7 +69,7 @@ def expression_graph(
     parsed = parse_expression(expression)
     if not parsed.variables:
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
-    torch_dtype = _torch_dtype(dtype)
+    torch_dtype = DType.parse(dtype).torch
     values = expression_values(at, parsed.variables)
     import torch
 
@@ -123,7 +115,7 @@ def script_graph(
     from gradx.user_script.spec import check_file, input_spec, split_target
     from gradx.user_script.targets import MODULE, find_targets, load_module, select
 
-    torch_dtype = _torch_dtype(dtype)
+    torch_dtype = DType.parse(dtype).torch
     path, name = split_target(target_text)
     check_file(path)
     spec = input_spec(tuple(shapes), tuple(at))
