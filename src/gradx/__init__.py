@@ -6,7 +6,28 @@ is called.
 
 from __future__ import annotations
 
+from gradx import plain_text as _plain_text
+
 __version__ = "0.1.0"
+
+
+# ---- how results print (``print(report)``): the renderers, imported when first needed
+
+
+def _check_report_text(report: object) -> str:
+    from gradx.render.check_report import plain_text
+
+    return plain_text(report)  # type: ignore[arg-type]
+
+
+def _explanation_text(explanation: object) -> str:
+    from gradx.render.explanation import plain_text
+
+    return plain_text(explanation)  # type: ignore[arg-type]
+
+
+_plain_text.register("gradx.commands.check.model.CheckReport", _check_report_text)
+_plain_text.register("gradx.commands.explain.model.Explanation", _explanation_text)
 
 
 # ---- check: gradient checks from Python (imported lazily, see gradx.commands.check)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,11 +50,11 @@ def _user_errors() -> Iterator[None]:
         print_error(error)
         raise typer.Exit(int(error.exit_code)) from None
     except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         # The reader went away (gradx ... | head): stop quietly, as a SIGPIPE would.
         _silence_stdout()
-        raise typer.Exit(141) from None
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except MemoryError:
         if _state.traceback:
             raise
@@ -65,6 +65,11 @@ def _user_errors() -> Iterator[None]:
             raise
         print_internal_error(exc)
         raise typer.Exit(int(ExitCode.FAILED)) from None
+
+
+def _exit_for(report: Any) -> typer.Exit:
+    """The exit of a finished command: its report's verdict through the one ExitCode table."""
+    return typer.Exit(int(ExitCode.for_outcome(report.exit_ok)))
 
 
 def _silence_stdout() -> None:
@@ -203,7 +208,7 @@ def eval_command(
     """
     with _user_errors():
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
-        from gradx.render.eval_output import run_and_emit
+        from gradx.render.eval_output import eval_writers, print_table
 
         request = EvalRequest.from_cli(
             expression=expression,
@@ -221,12 +226,17 @@ def eval_command(
             from gradx.commands.eval.plot_data import check_plot_request
 
             check_plot_request(request, prepared, terminal=plot, save=save, json_out=json_out)
-        _, code = run_and_emit(prepared, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
+        with eval_writers(prepared.header, json_out=json_out, csv_path=csv_path) as writers:
+            report = prepared.run(keep_all_rows=all_rows, on_rows=writers.sink)
+            writers.finish(report)
+        if not json_out:
+            print_table(report)
         if plot or save is not None:
+            from gradx.commands.eval.plot_data import collect_plot
             from gradx.render.eval_plot_output import emit_plots
 
-            emit_plots(request, prepared, terminal=plot, save=save)
-    raise typer.Exit(int(code))
+            emit_plots(collect_plot(request, prepared), terminal=plot, save=save)
+    raise _exit_for(report)
 
 
 # --------------------------------------------------------------------------- check
@@ -310,7 +320,7 @@ def check_command(
         with CheckProgress() as progress:
             report = request.run(on_event=progress)
         emit(report, json_out=json_out)
-    raise typer.Exit(report.exit_code)
+    raise _exit_for(report)
 
 
 # --------------------------------------------------------------------------- explain-error
@@ -388,8 +398,9 @@ def explain_error(
             list_catalog=list_catalog,
             lang=lang,
         )
-        code = emit(explain_request(request), lang=request.lang, json_out=json_out)
-    raise typer.Exit(code)
+        result = explain_request(request)
+        emit(result, lang=request.lang, json_out=json_out)
+    raise _exit_for(result)
 
 
 # --------------------------------------------------------------------------- graph
@@ -443,6 +454,7 @@ def graph_command(
     """
     with _user_errors():
         from gradx.commands.graph.sources import expression_graph, is_script_target, script_graph
+        from gradx.commands.graph.view import build_view
         from gradx.render.graph_output import emit_graph
 
         if dot is not None:
@@ -457,8 +469,8 @@ def graph_command(
             if shape:
                 raise GradxError("--shape is for a file target; for an expression use --at")
             graph = expression_graph(target, tuple(at or ()), dtype, backward=backward)
-        code = emit_graph(graph, depth=depth, json_out=json_out, dot_path=dot)
-    raise typer.Exit(int(code))
+        emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot)
+    raise _exit_for(graph)
 
 
 def main() -> None:
@@ -466,7 +478,7 @@ def main() -> None:
     try:
         app(prog_name="gradx")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # output closed while typer itself was writing (--help | head)
         _silence_stdout()
-        sys.exit(141)
+        sys.exit(ExitCode.BROKEN_PIPE)

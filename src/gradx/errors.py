@@ -6,11 +6,23 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit status of every gradx command."""
+    """Process exit status of every gradx command: the one table, used by the CLI for all four."""
 
     OK = 0  # every check agrees
     FAILED = 1  # a disagreement or a failure was found
     USAGE = 2  # the input could not be used
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as a shell reports it
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as in `gradx ... | head`
+
+    @classmethod
+    def for_outcome(cls, ok: bool) -> ExitCode:
+        """The exit status a finished report deserves: OK when its verdict is good, else FAILED.
+
+        Each report says what "good" means (``exit_ok``): eval has no mismatch, check has no
+        failure, error or timeout, explain-error recognised the error, graph delivered every
+        gradient. Unusable input never gets a report; it raises GradxError (``USAGE``).
+        """
+        return cls.OK if ok else cls.FAILED
 
 
 class GradxError(Exception):

@@ -1,63 +1,68 @@
-"""Wires ``gradx eval``'s outputs: streaming JSON/CSV writers and the rich table."""
+"""Writes ``gradx eval``'s outputs: streaming JSON/CSV writers for the rows, then the rich table.
+
+Nothing here evaluates: the CLI runs ``PreparedEvaluation.run`` with ``EvalWriters.sink`` as its
+row sink and hands the finished report back to ``EvalWriters.finish`` and ``print_table``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from gradx.atomic_file import atomic_write, check_writable
-from gradx.commands.eval.model import EvalReport, PointResult
-from gradx.commands.eval.pipeline import PreparedEvaluation
-from gradx.errors import ExitCode
+from gradx.commands.eval.model import EvalHeader, EvalReport, PointResult
 
 
-def run_and_emit(
-    prepared: PreparedEvaluation,
-    *,
-    json_out: bool,
-    all_rows: bool,
-    csv_path: Path | None,
-) -> tuple[EvalReport, ExitCode]:
-    """Run the evaluation, streaming rows to the JSON/CSV writers, then print the table."""
-    from gradx.render.console import stdout_console
+class EvalWriters:
+    """The streaming writers of one run: CSV rows to a file, JSON rows to stdout."""
 
-    if csv_path is not None:
-        check_writable(csv_path)
-    with _writers(prepared, json_out=json_out, csv_path=csv_path) as (sink, finish):
-        report = prepared.run(keep_all_rows=all_rows, on_rows=sink)
-        finish(report)
-    if not json_out:
-        from gradx.render.eval_table import render_report
+    def __init__(self) -> None:
+        self._sinks: list[Callable[[Sequence[PointResult]], None]] = []
+        self._finishers: list[Callable[[EvalReport], None]] = []
 
-        render_report(report, stdout_console())
-    return report, ExitCode.OK if report.exit_ok else ExitCode.FAILED
+    @property
+    def sink(self) -> Callable[[Sequence[PointResult]], None] | None:
+        """The row sink to pass to the run (None when nothing streams, so rows are not built)."""
+        return self._write if self._sinks else None
+
+    def _write(self, rows: Sequence[PointResult]) -> None:
+        for write in self._sinks:
+            write(rows)
+
+    def finish(self, report: EvalReport) -> None:
+        """Close the JSON document with the report's summary."""
+        for done in self._finishers:
+            done(report)
 
 
 @contextlib.contextmanager
-def _writers(prepared: PreparedEvaluation, *, json_out: bool, csv_path: Path | None) -> Iterator:
-    sinks = []
-    finishers = []
+def eval_writers(
+    header: EvalHeader, *, json_out: bool, csv_path: Path | None
+) -> Iterator[EvalWriters]:
+    """Open the writers asked for; the CSV file is committed only if the block finishes."""
+    if csv_path is not None:
+        check_writable(csv_path)
+    writers = EvalWriters()
     with contextlib.ExitStack() as stack:
         if csv_path is not None:
             from gradx.render.eval_csv import CsvStream
 
             handle = stack.enter_context(atomic_write(csv_path, newline=""))
-            sinks.append(CsvStream(handle, prepared.header).write_rows)
+            writers._sinks.append(CsvStream(handle, header).write_rows)
         if json_out:
             from gradx.render.eval_json import JsonStream
 
-            stream = JsonStream(sys.stdout, prepared.header)
-            sinks.append(stream.write_rows)
-            finishers.append(lambda report: stream.finish(report.summary))
+            stream = JsonStream(sys.stdout, header)
+            writers._sinks.append(stream.write_rows)
+            writers._finishers.append(lambda report: stream.finish(report.summary))
+        yield writers
 
-        def sink(rows: Sequence[PointResult]) -> None:
-            for write in sinks:
-                write(rows)
 
-        def finish(report: EvalReport) -> None:
-            for done in finishers:
-                done(report)
+def print_table(report: EvalReport) -> None:
+    """The rich table and summary on stdout."""
+    from gradx.render.console import stdout_console
+    from gradx.render.eval_table import render_report
 
-        yield (sink if sinks else None), finish
+    render_report(report, stdout_console())

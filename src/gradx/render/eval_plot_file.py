@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gradx.atomic_file import atomic_write
-from gradx.commands.eval.plot_data import LinePlot, Panel, Plot, SurfacePlot
+from gradx.commands.eval.model import LinePlot, Panel, Plot, SurfacePlot
 from gradx.render.numbers import fmt_value
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

@@ -1,20 +1,16 @@
-"""Wires ``gradx eval --plot/--save``: samples the range once, then draws each picture asked for."""
+"""Draws ``gradx eval --plot/--save``: the terminal plot and/or the file, from one sampled Plot."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
-from gradx.commands.eval.plot_data import LinePlot, collect_plot
+from gradx.commands.eval.model import LinePlot, Plot
 
 
-def emit_plots(
-    request: EvalRequest, prepared: PreparedEvaluation, *, terminal: bool, save: Path | None
-) -> None:
-    """Evaluate at plot resolution once, then print the terminal plot and/or save the file."""
+def emit_plots(plot: Plot, *, terminal: bool, save: Path | None) -> None:
+    """Print the terminal plot and/or save the file (``collect_plot`` sampled ``plot``)."""
     from gradx.render.console import stderr_console, stdout_console
 
-    plot = collect_plot(request, prepared)
     if terminal and isinstance(plot, LinePlot):
         from gradx.render.eval_plot_terminal import print_line_plot
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from gradx.commands.eval.plot_data import Curve, LinePlot, Panel
+from gradx.commands.eval.model import Curve, LinePlot, Panel
 from gradx.render.numbers import fmt_value
 
 if TYPE_CHECKING:

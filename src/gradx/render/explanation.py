@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gradx.commands.explain.catalog import Catalog
-    from gradx.commands.explain.model import Explanation, Finding, SourceLine
+    from gradx.commands.explain.model import Catalog, Explanation, Finding, SourceLine
 
 SCHEMA = "gradx.explain-error/1"
 CATALOG_SCHEMA = "gradx.explain-catalog/1"
@@ -449,18 +448,17 @@ def plain_text(explanation: Explanation, width: int = 100) -> str:
     return buffer.getvalue()
 
 
-def emit(result: Explanation | Catalog, *, lang: str, json_out: bool) -> int:
-    """Print an Explanation (or the catalog for ``--list``); the exit code: 0 recognised, 1 not."""
-    from gradx.commands.explain.catalog import Catalog
+def emit(result: Explanation | Catalog, *, lang: str, json_out: bool) -> None:
+    """Print an Explanation (or the catalog for ``--list``), as text or JSON."""
+    from gradx.commands.explain.model import Catalog
 
     if isinstance(result, Catalog):
         if json_out:
             print_json(catalog_json(result, lang))
         else:
             print_catalog(result, lang)
-        return 0
+        return
     if json_out:
         print_json(explanation_json(result))
     else:
         print_explanation(result)
-    return 0 if result.recognised else 1

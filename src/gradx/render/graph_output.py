@@ -5,17 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gradx.commands.graph.model import AutogradGraph
-from gradx.errors import ExitCode
+from gradx.commands.graph.model import AutogradGraph, GraphView
 
 
 def emit_graph(
-    graph: AutogradGraph, *, depth: int | None, json_out: bool, dot_path: Path | None
-) -> ExitCode:
-    """Fold the graph for display, print it, write the DOT file; the exit code it deserves."""
-    from gradx.commands.graph.view import build_view
-
-    view = build_view(graph, depth)
+    graph: AutogradGraph, view: GraphView, *, json_out: bool, dot_path: Path | None
+) -> None:
+    """Print the folded ``view`` of the graph (or JSON), and write the whole graph as DOT."""
     if dot_path is not None:
         from gradx.atomic_file import atomic_write
         from gradx.render.graph_dot import dot_source
@@ -31,4 +27,3 @@ def emit_graph(
         from gradx.render.graph_tree import render_graph
 
         render_graph(graph, view, stdout_console())
-    return ExitCode.OK if graph.exit_ok else ExitCode.FAILED

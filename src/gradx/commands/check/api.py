@@ -87,9 +87,7 @@ def assert_gradients(fn: Any, *inputs: Any, **options: Any) -> CheckReport:
 
     bad = not report.ok or (not allow_kinks and report.verdict is Verdict.NONDIFFERENTIABLE)
     if bad:
-        from gradx.render.check_report import plain_text
-
-        raise AssertionError("gradients do not match:\n" + plain_text(report))
+        raise AssertionError(f"gradients do not match:\n{report}")
     return report
 
 

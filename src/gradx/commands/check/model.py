@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gradx.errors import ExitCode
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import TOLERANCES
 
@@ -224,15 +225,20 @@ class CheckReport:
         return self.verdict in (Verdict.PASS, Verdict.NONDIFFERENTIABLE)
 
     @property
+    def exit_ok(self) -> bool:
+        """What the exit status follows (see ``ExitCode.for_outcome``): the same as ``ok``."""
+        return self.ok
+
+    @property
     def exit_code(self) -> int:
         """0 when ok, 1 otherwise (2 is reserved for unusable input, raised before a report)."""
-        return 0 if self.ok else 1
+        return int(ExitCode.for_outcome(self.exit_ok))
 
     def count(self, verdict: Verdict) -> int:
         """How many targets have this verdict."""
         return sum(1 for t in self.targets if t.verdict is verdict)
 
     def __str__(self) -> str:
-        from gradx.render.check_report import plain_text
+        from gradx.plain_text import plain_text  # the renderer, registered by gradx/__init__.py
 
         return plain_text(self)

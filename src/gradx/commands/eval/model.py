@@ -112,3 +112,79 @@ def key_text(key: tuple[str, ...]) -> str:
 
 def _superscript(n: int) -> str:
     return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+# -- plots (sampled by plot_data.py, drawn by render/eval_plot_*) ------------------------------
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One series of a panel: ``y`` is NaN where it has no value (drawn as a gap).
+
+    ``source`` is ``value``, ``autograd``, ``symbolic`` or ``numeric``; reference curves are
+    drawn as ``points`` and only where they differ from autograd.
+    """
+
+    label: str
+    source: str
+    key: tuple[str, ...]
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    style: str  # "line" or "points"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Special points of one kind (``kink``, ``mismatch``, ``no derivative``) on a panel."""
+
+    kind: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One plot area: f, or the derivatives of one order, over the plotted variable."""
+
+    title: str
+    ylabel: str
+    curves: tuple[Curve, ...]
+    marks: tuple[Marks, ...]
+    ylim: tuple[float, float] | None  # None: nothing finite to draw
+
+
+@dataclass(frozen=True)
+class LinePlot:
+    """f and its derivatives along one variable (others fixed by ``--at``)."""
+
+    expression: str
+    variable: str
+    fixed: tuple[tuple[str, float], ...]
+    start: float
+    stop: float
+    points: int
+    panels: tuple[Panel, ...]
+    domain_gaps: tuple[tuple[float, float], ...]  # x intervals where f has no value
+    notes: tuple[str, ...]  # the special points, described
+    hidden_notes: int
+
+
+@dataclass(frozen=True)
+class SurfacePlot:
+    """f over two variables on a grid, and the gradient on a coarser grid (for arrows)."""
+
+    expression: str
+    x_name: str
+    y_name: str
+    fixed: tuple[tuple[str, float], ...]
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    values: tuple[tuple[float, ...], ...]  # values[j][i] = f(xs[i], ys[j]); NaN: no value
+    arrow_x: tuple[float, ...]
+    arrow_y: tuple[float, ...]
+    arrow_u: tuple[float, ...]  # ∂f/∂x at the arrow points (NaN where undefined)
+    arrow_v: tuple[float, ...]
+    points: int
+
+
+Plot = LinePlot | SurfacePlot

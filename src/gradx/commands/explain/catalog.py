@@ -9,87 +9,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from gradx.commands.explain.model import Catalog as Catalog
+from gradx.commands.explain.model import CatalogEntry as CatalogEntry
+from gradx.commands.explain.model import CauseText as CauseText
+from gradx.commands.explain.model import Pattern as Pattern
+from gradx.commands.explain.model import Text as Text
 
 LANGS = ("en", "zh")
 KINDS = ("error", "warning")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class Text:
-    """A piece of prose in every supported language."""
-
-    en: str
-    zh: str
-
-    def get(self, lang: str) -> str:
-        """The text in ``lang`` (English when ``lang`` is unknown)."""
-        return self.zh if lang == "zh" else self.en
-
-
-@dataclass(frozen=True)
-class CauseText:
-    """One possible cause of an entry, identified so that the script inspection can point at it."""
-
-    id: str
-    text: Text
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """A compiled regex plus the lower-case literal every match contains (a cheap pre-filter)."""
-
-    source: str
-    regex: re.Pattern[str]
-    keyword: str  # "" when the pattern has no required literal of 4+ characters
-    squeezed: re.Pattern[str]  # the same pattern with spaces removed, for text wrapped mid-word
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    """One autograd error or warning: how to recognise it and how to explain it."""
-
-    id: str
-    kind: str
-    exception: str
-    title: Text
-    patterns: tuple[Pattern, ...]
-    context: re.Pattern[str] | None  # must also be found just before the message, if set
-    context_squeezed: re.Pattern[str] | None  # the same without spaces or word boundaries
-    unless: tuple[re.Pattern[str], ...]  # squeezed regexes that, found around the message, veto it
-    examples: tuple[str, ...]
-    explanation: Text
-    causes: tuple[CauseText, ...]
-    fix: Text
-    summary: Text
-    before: str
-    after: str
-    docs: tuple[str, ...]
-    anomaly_rerun: bool
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """All entries, in file order, plus the general advice given when nothing is recognised."""
-
-    entries: tuple[CatalogEntry, ...]
-    advice: tuple[Text, ...]
-
-    def get(self, entry_id: str) -> CatalogEntry | None:
-        """The entry with this id (``snake_case`` is accepted for ``kebab-case``), or None."""
-        wanted = entry_id.strip().lower().replace("_", "-")
-        for entry in self.entries:
-            if entry.id == wanted:
-                return entry
-        return None
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """Every entry id, in catalog order."""
-        return tuple(entry.id for entry in self.entries)
 
 
 @cache

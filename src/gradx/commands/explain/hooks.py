@@ -15,10 +15,9 @@ def _explanation_text(exc: BaseException, lang: str | None) -> str | None:
     try:
         from gradx.commands.explain.explainer import explain_exception
         from gradx.commands.explain.lang import resolve_lang
-        from gradx.render.explanation import plain_text
 
         explanation = explain_exception(exc, resolve_lang(lang))
-        return plain_text(explanation) if explanation.recognised else None
+        return str(explanation) if explanation.recognised else None
     except Exception:  # noqa: BLE001 - a failing explanation must not hide the real error
         return None
 

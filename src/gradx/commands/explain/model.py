@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -115,7 +116,94 @@ class Explanation:
         """One-line fix of the primary finding, or None."""
         return self.primary.fix.summary if self.primary else None
 
+    @property
+    def exit_ok(self) -> bool:
+        """What the exit status follows (see ``ExitCode.for_outcome``): an error was recognised."""
+        return self.recognised
+
     def __str__(self) -> str:
-        from gradx.render.explanation import plain_text
+        from gradx.plain_text import plain_text  # the renderer, registered by gradx/__init__.py
 
         return plain_text(self)
+
+
+# -- the catalog (loaded and validated by catalog.py) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of prose in every supported language."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` (English when ``lang`` is unknown)."""
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class CauseText:
+    """One possible cause of an entry, identified so that the script inspection can point at it."""
+
+    id: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled regex plus the lower-case literal every match contains (a cheap pre-filter)."""
+
+    source: str
+    regex: re.Pattern[str]
+    keyword: str  # "" when the pattern has no required literal of 4+ characters
+    squeezed: re.Pattern[str]  # the same pattern with spaces removed, for text wrapped mid-word
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One autograd error or warning: how to recognise it and how to explain it."""
+
+    id: str
+    kind: str
+    exception: str
+    title: Text
+    patterns: tuple[Pattern, ...]
+    context: re.Pattern[str] | None  # must also be found just before the message, if set
+    context_squeezed: re.Pattern[str] | None  # the same without spaces or word boundaries
+    unless: tuple[re.Pattern[str], ...]  # squeezed regexes that, found around the message, veto it
+    examples: tuple[str, ...]
+    explanation: Text
+    causes: tuple[CauseText, ...]
+    fix: Text
+    summary: Text
+    before: str
+    after: str
+    docs: tuple[str, ...]
+    anomaly_rerun: bool
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All entries, in file order, plus the general advice given when nothing is recognised."""
+
+    entries: tuple[CatalogEntry, ...]
+    advice: tuple[Text, ...]
+
+    def get(self, entry_id: str) -> CatalogEntry | None:
+        """The entry with this id (``snake_case`` is accepted for ``kebab-case``), or None."""
+        wanted = entry_id.strip().lower().replace("_", "-")
+        for entry in self.entries:
+            if entry.id == wanted:
+                return entry
+        return None
+
+    @property
+    def exit_ok(self) -> bool:
+        """Listing the catalog always succeeds (``--list``)."""
+        return True
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every entry id, in catalog order."""
+        return tuple(entry.id for entry in self.entries)
