@@ -319,3 +319,20 @@ def _unknown_function_message(name: str) -> str:
     if close:
         return f"unknown function {name!r} — did you mean {close[0]!r}?"
     return f"unknown function {name!r}; the functions are: {', '.join(all_function_names())}"
+
+
+def parse_constant(text: str, what: str) -> float:
+    """The finite value of a constant expression such as ``-2*pi`` (GradxError otherwise)."""
+    stripped = text.strip()
+    if not stripped:
+        raise GradxError(f"{what} is empty")
+    parsed = parse_expression(stripped)
+    if parsed.variables:
+        raise GradxError(
+            f"{what} {stripped!r} must be a number or a constant expression such as pi/4, "
+            f"not contain variables ({', '.join(parsed.variables)})"
+        )
+    value = constant_value(parsed.root)
+    if not math.isfinite(value):
+        raise GradxError(f"{what} {stripped!r} is not a finite number")
+    return value

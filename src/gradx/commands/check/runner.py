@@ -46,10 +46,8 @@ class _Worker:
     """A running worker process and a thread that queues what it sends."""
 
     def __init__(self) -> None:
-        import gradx
-
         env = dict(os.environ)
-        source_root = str(Path(gradx.__file__).resolve().parents[1])
+        source_root = str(Path(__file__).resolve().parents[3])  # src/, above gradx/commands/check
         env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(

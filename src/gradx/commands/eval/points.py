@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradx.errors import GradxError
-from gradx.expression.constants import constant_value
+from gradx.expression.parser import parse_constant as constant
 
 DEFAULT_STEPS = 13
 MAX_POINTS = 100_000_000
@@ -67,25 +67,6 @@ class PointGrid:
         for name, value in self.fixed:
             out[name] = torch.full((stop - start,), value, dtype=torch.float64)
         return {v: out[v] for v in self.variables}
-
-
-def constant(text: str, what: str) -> float:
-    """The finite value of a constant expression such as ``-2*pi`` (GradxError otherwise)."""
-    from gradx.expression.parser import parse_expression
-
-    stripped = text.strip()
-    if not stripped:
-        raise GradxError(f"{what} is empty")
-    parsed = parse_expression(stripped)
-    if parsed.variables:
-        raise GradxError(
-            f"{what} {stripped!r} must be a number or a constant expression such as pi/4, "
-            f"not contain variables ({', '.join(parsed.variables)})"
-        )
-    value = constant_value(parsed.root)
-    if not math.isfinite(value):
-        raise GradxError(f"{what} {stripped!r} is not a finite number")
-    return value
 
 
 def split_top_level(text: str, separator: str) -> list[str]:

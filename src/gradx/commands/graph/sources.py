@@ -53,7 +53,7 @@ def expression_values(specs: Sequence[str], variables: Sequence[str]) -> dict[st
 
 
 def _number(text: str, spec: str) -> float:
-    from gradx.commands.eval.points import constant
+    from gradx.expression.parser import parse_constant as constant
 
     if not text.strip():
         raise GradxError(f"--at {spec!r}: a value is missing")
