@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from gradx.errors import GradxError
 
@@ -34,7 +34,7 @@ def atomic_write(path: Path, mode: str = "w", newline: str | None = None) -> Ite
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
+        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()

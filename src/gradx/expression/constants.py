@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from gradx.expression.tree import Constant, Node, Number, Variable
 from gradx.expression.vocabulary import CONSTANTS
 
 
-def _safe(fn: Callable[..., float]) -> Callable[..., float]:
+def _safe(fn: Any) -> Callable[..., float]:  # Any: a dict of lambdas of mixed arity
     def wrapped(*args: float) -> float:
         if any(math.isnan(a) for a in args):
             return math.nan

@@ -420,8 +420,8 @@ class CheckProgress:
         self.console = console or stderr_console()
         self.enabled = self.console.is_terminal
         self.start = time.monotonic()
-        self.progress = None
-        self.task = None
+        self.progress: Any = None  # a rich Progress once shown
+        self.task: Any = None
         self.total = 0
         self.done = 0
         self.current = ""

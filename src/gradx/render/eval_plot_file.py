@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from gradx.atomic_file import atomic_write
 from gradx.commands.eval.model import LinePlot, Panel, Plot, SurfacePlot
@@ -18,7 +19,7 @@ from gradx.render.numbers import fmt_value
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 PANEL_SIZE = (8.0, 3.2)  # inches per stacked panel
 DPI = 120
-SOURCE_STYLE = {
+SOURCE_STYLE: dict[str, dict[str, Any]] = {
     "value": {"color": "black", "linewidth": 1.6},
     "autograd": {"linewidth": 1.6},
     "symbolic": {"marker": "s", "markersize": 5, "linestyle": "none", "fillstyle": "none"},

@@ -181,11 +181,9 @@ def _place_legend(sub, panel: Panel, plot: LinePlot, width: int, lo: float, hi: 
     frac_x = min((max(len(t) for t in labels) + 6) / canvas_cols, 1.0)
     frac_y = min((2 * len(labels) + 3) / canvas_rows, 0.9)
     span_x, span_y = plot.stop - plot.start, hi - lo
+    series_xy = [(c.x, c.y) for c in panel.curves] + [(m.x, m.y) for m in panel.marks]
     points = [
-        (x, y)
-        for series in (*panel.curves, *panel.marks)
-        for x, y in zip(series.x, series.y, strict=True)
-        if math.isfinite(y)
+        (x, y) for xs, ys in series_xy for x, y in zip(xs, ys, strict=True) if math.isfinite(y)
     ]
     if plot.domain_gaps and panel is plot.panels[0]:
         points.extend((x, lo) for gap in plot.domain_gaps for x in gap)

@@ -43,8 +43,8 @@ def dot_source(graph: AutogradGraph) -> str:
                 label += f"\n= {saved.refers_to}"
             lines.append(f"  s{node.id}_{k} [label={_quote(label)}, fillcolor=orange];")
             lines.append(f"  s{node.id}_{k} -> n{node.id} [style=dashed, arrowhead=none];")
-        for cut in node.cuts:
-            lines.append(f"  cut{cut} -> n{node.id} [color=red];")
+        for cut_index in node.cuts:
+            lines.append(f"  cut{cut_index} -> n{node.id} [color=red];")
     for index, cut in enumerate(graph.cuts):
         where = f" at {cut.location}" if cut.location else ""
         label = f"cut by {CUT_WORDS.get(cut.kind, cut.kind)}{where}"

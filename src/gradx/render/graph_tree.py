@@ -70,8 +70,10 @@ def _add(parent: Tree, item: ViewItem, graph: AutogradGraph) -> None:
 
 def _label(item: ViewItem, graph: AutogradGraph) -> Text:
     if item.kind == "node":
+        assert item.node is not None  # a node item always names its node
         return _node_label(graph.nodes[item.node], graph)
     if item.kind == "ref":
+        assert item.node is not None
         node = graph.nodes[item.node]
         what = f" ({node.leaf})" if node.leaf else ""
         return Text(f"↑ #{node.id} {node.name}{what}, shown above", style="dim")
@@ -87,6 +89,7 @@ def _label(item: ViewItem, graph: AutogradGraph) -> Text:
             "(raise --depth to see them)",
             style="dim",
         )
+    assert item.cut is not None  # the remaining kind, "cut", always names its cut
     return _cut_label(graph.cuts[item.cut])
 
 
@@ -146,7 +149,7 @@ def leaves_table(graph: AutogradGraph) -> Table:
     table.add_column("dtype", no_wrap=True)
     table.add_column("requires_grad")
     table.add_column("gradient after backward", overflow="fold")
-    leaves = list(graph.leaves)
+    leaves: list[Leaf | None] = list(graph.leaves)
     hidden = 0
     if len(leaves) > MAX_LEAF_ROWS:
         keep = MAX_LEAF_ROWS - 4

@@ -191,6 +191,8 @@ def _result(name, kind, line, checks, start, error: ErrorInfo | None) -> TargetR
 def _example_takes_generator(target: Target) -> bool:
     import inspect
 
+    if target.example is None:
+        return False
     try:
         return len(inspect.signature(target.example).parameters) > 0
     except (TypeError, ValueError):
@@ -200,16 +202,11 @@ def _example_takes_generator(target: Target) -> bool:
 def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
     """The exception in one line, the user's line that raised it, and gradx's explanation."""
     where = _user_frame(exc, file)
-    title = fix = None
-    try:
-        from gradx.commands.explain import describe_exception
-    except ImportError:  # pragma: no cover - explain is part of gradx, but stay independent
-        describe_exception = None
-    if describe_exception is not None:
-        described = describe_exception(exc)
-        if described is not None:
-            title = getattr(described, "title", None)
-            fix = getattr(described, "fix_summary", None)
+    from gradx.commands.explain import describe_exception  # None for errors it does not know
+
+    described = describe_exception(exc)
+    title = described.title if described is not None else None
+    fix = described.fix_summary if described is not None else None
     message = one_line(exc)
     type_name, _, rest = message.partition(": ")
     if where is None and _raised_by_gradx(exc):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> int:
@@ -49,7 +50,7 @@ def _load(state: dict, path: str, name: str | None, spec, settings) -> tuple:
     from gradx.user_script.targets import find_targets, load_module, select
 
     try:
-        module = load_module(path)
+        module = load_module(Path(path))
         found = find_targets(module)
         targets = [select(found, name)] if name else list(found.targets)
     except GradxError as error:

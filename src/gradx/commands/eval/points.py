@@ -71,7 +71,9 @@ class PointGrid:
 
 def split_top_level(text: str, separator: str) -> list[str]:
     """Split at ``separator`` outside parentheses (so ``atan2(1,2)`` stays whole)."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1

@@ -100,7 +100,7 @@ def _exception_event(exc: BaseException) -> dict:
         if not is_library(tb.tb_frame.f_code.co_filename):
             user_locals = tb.tb_frame.f_locals
         tb = tb.tb_next
-    chain = []
+    chain: list[dict[str, str]] = []
     seen = {id(exc)}
     link = exc.__cause__ or exc.__context__
     while link is not None and id(link) not in seen and len(chain) < 5:

@@ -12,7 +12,7 @@ import sys
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from gradx.commands.explain.catalog import Catalog, load_catalog
 from gradx.commands.explain.lang import resolve_lang
@@ -131,12 +131,14 @@ def read_stdin(stdin: BinaryIO | None = None) -> tuple[bytes, bool]:
                 exit_code=ExitCode.USAGE,
                 detail=USAGE_HINT,
             )
-        stdin = getattr(stream, "buffer", None) or _TextAsBytes(stream)
+        reader: _Reader = getattr(stream, "buffer", None) or _TextAsBytes(stream)
+    else:
+        reader = stdin
     chunks: deque[bytes] = deque()
     kept = 0
     truncated = False
     while True:
-        chunk = stdin.read(_CHUNK)
+        chunk = reader.read(_CHUNK)
         if not chunk:
             break
         chunks.append(chunk)
@@ -156,6 +158,12 @@ def _is_terminal(stream: object) -> bool:
         return bool(stream.isatty())  # type: ignore[attr-defined]
     except (AttributeError, ValueError, OSError):
         return False
+
+
+class _Reader(Protocol):
+    """What read_stdin reads from: ``read(n) -> bytes``."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 class _TextAsBytes:

@@ -154,7 +154,7 @@ class Script:
         """Statements directly in ``scope`` (nested functions and classes excluded)."""
         return [s for s in self.statements if self.scope(s) is scope and s is not scope]
 
-    def loop_of(self, node: ast.AST) -> ast.For | ast.While | None:
+    def loop_of(self, node: ast.AST) -> ast.For | ast.AsyncFor | ast.While | None:
         """The innermost loop around ``node`` inside its own function."""
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
@@ -225,8 +225,9 @@ class Script:
             if isinstance(node, ast.FunctionDef) and node.name == name:
                 return node
         definition = self.definition(name, _statement_of(self, call))
-        if definition is not None and isinstance(_value_part(definition), ast.Call):
-            constructor = _value_part(definition).func
+        value = _value_part(definition) if definition is not None else None
+        if isinstance(value, ast.Call):
+            constructor = value.func
             if isinstance(constructor, ast.Name):
                 for node in self.statements:
                     if isinstance(node, ast.ClassDef) and node.name == constructor.id:
@@ -283,7 +284,7 @@ def _callee(call: ast.Call) -> str:
     return ""
 
 
-def _is_compound(node: ast.stmt) -> bool:
+def _is_compound(node: ast.AST) -> bool:
     return isinstance(
         node,
         ast.For | ast.AsyncFor | ast.While | ast.If | ast.With | ast.AsyncWith | ast.Try
@@ -425,7 +426,7 @@ def _in_place_target(statement: ast.stmt) -> tuple[str, str] | None:
                 return _root_name(target), "item"
     for call, method in _method_calls(statement):
         if method.endswith("_") and not method.startswith("_") and method not in _NOT_DATA_CHANGES:
-            root = _root_name(call.func.value)
+            root = _root_name(call.func)
             if root:
                 return root, "method"
     return None
@@ -657,7 +658,7 @@ def _int_requires_grad(script: Script, statement: ast.stmt, _forward, runtime) -
     subject = None
     for call, method in _method_calls(statement):
         if method == "requires_grad_":
-            subject = _root_name(call.func.value)
+            subject = _root_name(call.func)
     if isinstance(statement, ast.Assign):
         for target in statement.targets:
             if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
@@ -767,7 +768,7 @@ def _requires_grad_non_leaf(script: Script, statement: ast.stmt, _forward, _runt
                 subject = _root_name(target.value)
     for call, method in _method_calls(statement):
         if method == "requires_grad_":
-            subject = _root_name(call.func.value)
+            subject = _root_name(call.func)
     definition = script.definition(subject, statement) if subject else None
     return {"computed-tensor": script.line(definition)} if definition is not None else {}
 

@@ -201,7 +201,7 @@ def explain_script(
         anomaly_rerun=anomaly_rerun,
         output_tail=tuple(run.stderr_tail.splitlines()[-15:]) if not occurrences else (),
     )
-    unrecognised = ()
+    unrecognised: tuple[str, ...] = ()
     if exception and not any(o.position == 0 for o in occurrences):
         unrecognised = (summary.exception,)
     return _explanation(

@@ -184,7 +184,9 @@ def _error_lines(lines: tuple[str, ...]) -> list[ErrorLine]:
             index += 1
             continue
         kind = header.group("type") if header else "Warning"
-        message = [(header.group("msg") if header else cpp.group("msg")) or ""]
+        match = header or cpp
+        assert match is not None  # one of the two matched (checked just above)
+        message = [match.group("msg") or ""]
         end = index
         while end + 1 < len(lines) and end - index < 40:
             nxt = lines[end + 1].strip()

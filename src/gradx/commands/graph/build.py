@@ -323,7 +323,7 @@ class _CutWatcher(TorchFunctionMode):
         """The line of the user's file that made the cut (the innermost frame in that file)."""
         if self.source_file is None:
             return "", ""
-        frame = sys._getframe(2)
+        frame: Any = sys._getframe(2)
         while frame is not None:
             if frame.f_code.co_filename == self.source_file:
                 line = linecache.getline(self.source_file, frame.f_lineno).strip()
@@ -339,7 +339,7 @@ def _leaves_behind(tensor: Tensor) -> list[Tensor]:
         return [tensor]
     found: list[Tensor] = []
     seen: set[int] = set()
-    stack = [tensor.grad_fn]
+    stack: list[Any] = [tensor.grad_fn]
     while stack:
         fn = stack.pop()
         if fn is None or id(fn) in seen:
