@@ -25,6 +25,7 @@ from gradx.commands.check.model import (
     TargetResult,
     Verdict,
 )
+from gradx.render.console import theme
 from gradx.render.numbers import fmt_error, fmt_value, json_number
 
 SCHEMA_VERSION = 1
@@ -38,11 +39,11 @@ LABEL = {
     Verdict.TIMEOUT: "TIMEOUT",
 }
 STYLE = {
-    Verdict.PASS: "green",
-    Verdict.FAIL: "bold red",
-    Verdict.NONDIFFERENTIABLE: "yellow",
-    Verdict.ERROR: "bold magenta",
-    Verdict.TIMEOUT: "bold magenta",
+    Verdict.PASS: "pass",
+    Verdict.FAIL: "fail",
+    Verdict.NONDIFFERENTIABLE: "nondifferentiable",
+    Verdict.ERROR: "error",
+    Verdict.TIMEOUT: "timeout",
 }
 ORDER_LABEL = {1: "first derivatives", 2: "second derivatives (double backward)"}
 
@@ -70,7 +71,12 @@ def plain_text(report: CheckReport, width: int = 120) -> str:
     """The report as plain text (no colours), e.g. for an AssertionError message."""
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=width, no_color=True, force_terminal=False, highlight=False
+        file=buffer,
+        width=width,
+        no_color=True,
+        force_terminal=False,
+        highlight=False,
+        theme=theme(),
     )
     render_report(report, console)
     return buffer.getvalue().rstrip() + "\n"
@@ -275,7 +281,9 @@ def summary_line(report: CheckReport) -> Text:
     ]
     seconds = f" ({report.seconds:.1f} s)" if report.seconds else ""
     text = f"{total} target{'s' if total != 1 else ''}: {', '.join(parts)}{seconds}"
-    return Text(text, style="bold " + STYLE[report.verdict].replace("bold ", ""))
+    line = Text(text, style="bold")
+    line.stylize(STYLE[report.verdict])
+    return line
 
 
 def index_text(name: str, index: tuple[int, ...]) -> str:

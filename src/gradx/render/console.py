@@ -1,4 +1,8 @@
-"""Consoles for stdout and stderr, and the one-red-line error printer."""
+"""Consoles for stdout and stderr, the theme of semantic styles, and the one-red-line error printer.
+
+Renderers style text by what it means (``ok``, ``mismatch``, ``hint``…), never by colour; the
+colours live in ``STYLES`` alone, and every console gradx makes carries them as its theme.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,40 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.theme import Theme
 
     from gradx.errors import GradxError
+
+# What each style means -> how it looks. Typography ("bold", "dim") is used directly.
+STYLES: dict[str, str] = {
+    # verdicts of eval points and check targets
+    "ok": "green",
+    "nondifferentiable": "yellow",
+    "domain": "magenta",
+    "mismatch": "bold red",
+    "pass": "green",
+    "fail": "bold red",
+    "error": "bold magenta",
+    "timeout": "bold magenta",
+    # roles of text
+    "alert": "bold red",  # the one red error line, a failed backward, a missing gradient
+    "warning": "bold yellow",
+    "caution": "yellow",
+    "hint": "cyan",  # what to try next, folded repeats
+    "id": "bold cyan",  # catalog ids, leaf names
+    "code": "cyan",  # source lines
+    "good": "green",  # the fixed code, a cause that applies, a gradient that arrived
+    "bad": "red",  # the broken code, a cut in the graph
+    "confirmed": "bold green",  # the ✔ of a cause the script shows
+    "link": "blue",
+}
+
+
+def theme() -> Theme:
+    """The rich Theme of ``STYLES`` (imports rich)."""
+    from rich.theme import Theme
+
+    return Theme(STYLES)
 
 
 def stdout_console(width: int | None = None, soft_wrap: bool = False) -> Console:
@@ -31,14 +67,16 @@ def stdout_console(width: int | None = None, soft_wrap: bool = False) -> Console
                 pass
             raise SystemExit(141)
 
-    return PipeSafeConsole(file=sys.stdout, width=width, highlight=False, soft_wrap=soft_wrap)
+    return PipeSafeConsole(
+        file=sys.stdout, width=width, highlight=False, soft_wrap=soft_wrap, theme=theme()
+    )
 
 
 def stderr_console() -> Console:
     """A console writing to the current ``sys.stderr``."""
     from rich.console import Console
 
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True, theme=theme())
 
 
 def print_error(error: GradxError) -> None:
@@ -46,7 +84,7 @@ def print_error(error: GradxError) -> None:
     from rich.text import Text
 
     console = stderr_console()
-    console.print(Text(f"error: {error.message}", style="bold red"))
+    console.print(Text(f"error: {error.message}", style="alert"))
     for line in error.detail:
         console.print(Text(line))
 
@@ -58,5 +96,5 @@ def print_internal_error(exc: BaseException) -> None:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     stderr_console().print(
-        Text(f"internal error: {what} (run again with --traceback and report it)", style="bold red")
+        Text(f"internal error: {what} (run again with --traceback and report it)", style="alert")
     )

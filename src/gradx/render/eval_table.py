@@ -13,10 +13,10 @@ from gradx.render.numbers import TABLE_DIGITS, fmt_error, fmt_value
 MAX_FORMULA = 600  # characters of a derivative shown above the table
 
 STATUS_STYLE = {
-    Status.OK: "green",
-    Status.NONDIFFERENTIABLE: "yellow",
-    Status.DOMAIN: "magenta",
-    Status.MISMATCH: "bold red",
+    Status.OK: "ok",
+    Status.NONDIFFERENTIABLE: "nondifferentiable",
+    Status.DOMAIN: "domain",
+    Status.MISMATCH: "mismatch",
 }
 
 

@@ -129,11 +129,11 @@ def print_explanation(explanation: Explanation, console: Console | None = None) 
 def _print_finding(console: Console, finding: Finding, text: dict[str, str]) -> None:
     from rich.text import Text
 
-    kind_style = "bold red" if finding.kind == "error" else "bold yellow"
+    kind_style = "alert" if finding.kind == "error" else "warning"
     header = Text()
     header.append(text[finding.kind], style=kind_style)
     header.append("  ")
-    header.append(finding.entry_id, style="bold cyan")
+    header.append(finding.entry_id, style="id")
     header.append("  ")
     header.append(finding.title, style="bold")
     if finding.count > 1:
@@ -165,19 +165,19 @@ def _print_finding(console: Console, finding: Finding, text: dict[str, str]) -> 
                     for source in _source_lines(cause.evidence, indent=6):
                         console.print(source)
                 else:
-                    console.print(_text("      " + text["applies"], "green"))
+                    console.print(_text("      " + text["applies"], "good"))
     console.print()
     console.print(_text(text["fix"], "bold"))
     _print_wrapped(console, finding.fix.text, 2)
     console.print()
-    console.print(_text(f"  {text['before']}", "red"))
+    console.print(_text(f"  {text['before']}", "bad"))
     console.print(_code(finding.fix.before, 4), soft_wrap=True)
-    console.print(_text(f"  {text['after']}", "green"))
+    console.print(_text(f"  {text['after']}", "good"))
     console.print(_code(finding.fix.after, 4), soft_wrap=True)
     console.print()
     console.print(_text(text["docs"], "bold"))
     for url in finding.docs:
-        console.print(_text("  " + url, "blue"), soft_wrap=True)
+        console.print(_text("  " + url, "link"), soft_wrap=True)
 
 
 def _print_unrecognised(console: Console, explanation: Explanation, text: dict[str, str]) -> None:
@@ -185,23 +185,23 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
     if run is not None:
         name = _display_path(run.script)
         if run.outcome == "error":
-            _print_wrapped(console, text["run_other"].format(script=name), 0, "bold yellow")
+            _print_wrapped(console, text["run_other"].format(script=name), 0, "warning")
             console.print(_text("  " + run.exception))
             if run.where is not None:
                 for line in _source_lines(run.where):
                     console.print(line)
         elif run.outcome == "finished":
             message = text["run_clean"].format(script=name, status=run.exit_status)
-            _print_wrapped(console, message, 0, "bold yellow")
+            _print_wrapped(console, message, 0, "warning")
         else:
             message = text["run_crashed"].format(script=name, status=run.exit_status)
-            _print_wrapped(console, message, 0, "bold yellow")
+            _print_wrapped(console, message, 0, "warning")
             if run.output_tail:
                 console.print(_text(text["output_tail"], "bold"))
                 for line in run.output_tail:
                     console.print(_text("  " + line, "dim"))
     else:
-        _print_wrapped(console, text["not_recognised"], 0, "bold yellow")
+        _print_wrapped(console, text["not_recognised"], 0, "warning")
         if explanation.unrecognised:
             _print_wrapped(console, text["found_lines"], 0)
             for line in explanation.unrecognised:
@@ -212,7 +212,7 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
         _print_bullet(console, "• ", advice, 2)
     if run is None:
         console.print()
-        _print_wrapped(console, text["try_run"], 0, "cyan")
+        _print_wrapped(console, text["try_run"], 0, "hint")
 
 
 def _frame_lines(finding: Finding, text: dict[str, str]) -> list:
@@ -247,7 +247,7 @@ def _source_lines(frame: SourceLine, indent: int = 2) -> list:
     if frame.source:
         body = Text(pad + "  ")
         body.append(f"{frame.line} │ ", style="dim")
-        body.append(frame.source, style="cyan")
+        body.append(frame.source, style="code")
         lines.append(body)
     return lines
 
@@ -278,7 +278,7 @@ def _print_bullet(console: Console, mark: str, content: str, indent: int, style:
     from rich.text import Text
 
     width = max(20, console.width - indent - len(mark))
-    mark_style = "bold green" if mark.startswith("✔") else ""
+    mark_style = "confirmed" if mark.startswith("✔") else ""
     for number, line in enumerate(wrap_cells(content, width)):
         lead = Text(" " * indent) + Text(mark if number == 0 else " " * len(mark), style=mark_style)
         console.print(lead + Text(line, style=style), soft_wrap=True)
@@ -325,7 +325,7 @@ def _code(code: str, indent: int):  # noqa: ANN202 - rich renderable
     for number, line in enumerate(code.splitlines()):
         if number:
             block.append("\n")
-        block.append(" " * indent + line if line else "", style="cyan")
+        block.append(" " * indent + line if line else "", style="code")
     return block
 
 
@@ -419,7 +419,7 @@ def print_catalog(catalog: Catalog, lang: str, console: Console | None = None) -
     id_width = max(len(entry.id) for entry in catalog.entries)
     kind_width = max(len(text[kind]) for kind in ("error", "warning"))
     for entry in catalog.entries:
-        line = Text(entry.id.ljust(id_width + 2), style="bold cyan")
+        line = Text(entry.id.ljust(id_width + 2), style="id")
         line.append(text[entry.kind].ljust(kind_width + 2))
         line.append(entry.title.get(lang))
         console.print(line, soft_wrap=True)
@@ -442,8 +442,17 @@ def plain_text(explanation: Explanation, width: int = 100) -> str:
     """The explanation as plain text (no colours), e.g. to append to a traceback."""
     from rich.console import Console
 
+    from gradx.render.console import theme
+
     buffer = StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=True)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        highlight=False,
+        soft_wrap=True,
+        theme=theme(),
+    )
     print_explanation(explanation, console)
     return buffer.getvalue()
 

@@ -55,7 +55,7 @@ def graph_tree(graph: AutogradGraph, view: GraphView) -> Tree:
     label.append(f" · grad_fn={graph.output_grad_fn}" if graph.output_grad_fn else " · no grad_fn")
     tree = Tree(label, guide_style="dim")
     if view.root is None:
-        tree.add(Text("(no graph: the output does not require grad)", style="yellow"))
+        tree.add(Text("(no graph: the output does not require grad)", style="caution"))
         return tree
     _add(tree, view.root, graph)
     return tree
@@ -81,7 +81,7 @@ def _label(item: ViewItem, graph: AutogradGraph) -> Text:
         return Text(
             f"⋯ {item.repeats} more × [{' → '.join(item.pattern)}] with the same shapes "
             f"({item.hidden} nodes folded)",
-            style="cyan",
+            style="hint",
         )
     if item.kind == "more":
         return Text(
@@ -97,11 +97,11 @@ def _node_label(node: GraphNode, graph: AutogradGraph) -> Text:
     text = Text.assemble((f"#{node.id} ", "dim"), (node.name, "bold"))
     if node.leaf is not None:
         leaf = _leaf(graph, node.leaf)
-        text.append(f" → {node.leaf}", style="bold cyan")
+        text.append(f" → {node.leaf}", style="id")
         if leaf is not None:
             text.append(f" {_tensor(leaf.tensor)} · leaf, requires_grad")
             if leaf.grad is not None:
-                text.append(f" · grad {_values(leaf.grad)}", style="green")
+                text.append(f" · grad {_values(leaf.grad)}", style="good")
         return text
     if node.outputs:
         text.append(" → " + ", ".join(_tensor(t) for t in node.outputs))
@@ -137,7 +137,7 @@ def _cut_label(cut: Cut) -> Text:
     return Text(
         f"✂ cut by {CUT_WORDS.get(cut.kind, cut.kind)}{where}{code}: "
         f"no gradient flows back to {who} this way",
-        style="red",
+        style="bad",
     )
 
 
@@ -173,11 +173,11 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph) -> Text:
     if not leaf.requires_grad:
         return Text("— (does not require grad)", style="dim")
     if graph.backward_error is not None:
-        return Text("? (backward failed)", style="yellow")
+        return Text("? (backward failed)", style="caution")
     if graph.backward_skipped:
         return Text("— (no backward pass)", style="dim")
     if leaf.grad is not None:
-        return Text(_values(leaf.grad), style="green")
+        return Text(_values(leaf.grad), style="good")
     why = "not connected to the output"
     if leaf.cut_by:
         cuts = [graph.cuts[i] for i in leaf.cut_by]
@@ -185,14 +185,14 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph) -> Text:
             CUT_WORDS.get(c.kind, c.kind) + (f" at {c.location}" if c.location else "")
             for c in cuts
         )
-    return Text(f"✗ none: {why}", style="bold red")
+    return Text(f"✗ none: {why}", style="alert")
 
 
 def footer_lines(graph: AutogradGraph, view: GraphView) -> list[Text]:
     """How backward was called (or failed), notes, leaves without gradient, the node counts."""
     lines = [Text(f"backward: {graph.backward}")]
     if graph.backward_error is not None:
-        lines.append(Text(f"backward failed: {graph.backward_error}", style="bold red"))
+        lines.append(Text(f"backward failed: {graph.backward_error}", style="alert"))
         lines.append(Text('  gradx explain-error "<the message>" explains autograd errors'))
     for note in graph.notes:
         lines.append(Text(f"note: {note}", style="dim"))
@@ -203,7 +203,7 @@ def footer_lines(graph: AutogradGraph, view: GraphView) -> list[Text]:
             Text(
                 f"{len(starved)} leaf tensor{'s' if len(starved) != 1 else ''} that "
                 f"require{'s' if len(starved) == 1 else ''} grad received no gradient: {names}",
-                style="bold red",
+                style="alert",
             )
         )
     lines.append(Text(_counts(view), style="dim"))
