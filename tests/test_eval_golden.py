@@ -1,17 +1,15 @@
 """Golden tests: the rendered ``gradx eval`` output, byte for byte, at a fixed width.
 
 To accept new output after a deliberate change: ``GRADX_UPDATE_GOLDEN=1 pytest tests/test_eval_golden.py``
-and review the diff of tests/golden/.
+(the changed cases fail once, having rewritten their files), review the diff of tests/golden/, and
+run again without it.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-GOLDEN = Path(__file__).parent / "golden"
+from conftest import compare_golden
 
 CASES = {
     "eval_sin_range": ["sin(x)", "--range", "-6.28:6.28"],
@@ -31,10 +29,19 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_rendered_output_matches_golden(run_cli, name):
+def test_rendered_output_matches_golden(run_cli, golden, name):
     result = run_cli("eval", *CASES[name])
     assert result.exit_code in (0, 1), result.stderr
-    path = GOLDEN / f"{name}.txt"
-    if os.environ.get("GRADX_UPDATE_GOLDEN"):
-        path.write_text(result.stdout, encoding="utf-8")
-    assert result.stdout == path.read_text(encoding="utf-8")
+    golden(name, result.stdout)
+
+
+def test_update_mode_rewrites_a_changed_file_and_still_fails(tmp_path):
+    path = tmp_path / "case.txt"
+    path.write_text("old\n", encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception, match="rewrote"):
+        compare_golden(path, "new\n", update=True)
+    assert path.read_text(encoding="utf-8") == "new\n"
+    compare_golden(path, "new\n", update=True)  # unchanged output passes, having been compared
+    with pytest.raises(AssertionError):
+        compare_golden(path, "newer\n", update=False)
+    assert path.read_text(encoding="utf-8") == "new\n"

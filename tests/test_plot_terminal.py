@@ -1,14 +1,13 @@
 """``gradx eval --plot``: the terminal picture (golden, fixed width) and the refusals.
 
 To accept new output after a deliberate change:
-``GRADX_UPDATE_GOLDEN=1 pytest tests/test_plot_terminal.py`` and review the diff of tests/golden/.
+``GRADX_UPDATE_GOLDEN=1 pytest tests/test_plot_terminal.py`` (changed cases fail once, having
+rewritten their files), review the diff of tests/golden/, and run again without it.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +15,12 @@ from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
 from gradx.commands.eval.plot_data import LinePlot, collect_plot, plot_point_count
 from gradx.render.eval_plot_terminal import render_line_plot
 
-GOLDEN = Path(__file__).parent / "golden"
-
 
 def line_plot(expression: str, *ranges: str, order: int = 1, at: tuple[str, ...] = ()) -> LinePlot:
     request = EvalRequest.from_cli(expression=expression, ranges=ranges, order=order, at=at)
     plot = collect_plot(request, PreparedEvaluation(request))
     assert isinstance(plot, LinePlot)
     return plot
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.txt"
-    if os.environ.get("GRADX_UPDATE_GOLDEN"):
-        path.write_text(text + "\n", encoding="utf-8")
-    assert text + "\n" == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -41,10 +31,10 @@ def check_golden(name: str, text: str) -> None:
         ("plot_sqrt_domain_order2", "sqrt(x)", "-1:1", 2),
     ],
 )
-def test_terminal_plot_matches_golden_at_fixed_width(name, expression, range_, order):
+def test_terminal_plot_matches_golden_at_fixed_width(golden, name, expression, range_, order):
     text = render_line_plot(line_plot(expression, range_, order=order), width=90, colorless=True)
     assert all(len(line) <= 90 for line in text.splitlines())
-    check_golden(name, text)
+    golden(name, text + "\n")
 
 
 def test_plot_samples_densely_and_keeps_every_table_point():
