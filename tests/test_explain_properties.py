@@ -113,4 +113,9 @@ def test_the_python_api_accepts_any_text(text: str):
         explanation = gradx.explain(text, lang="en")
     except GradxError:
         return
-    assert isinstance(str(explanation), str)
+    text = str(explanation)  # what print(explanation) shows
+    if explanation.recognised:
+        assert text.startswith(explanation.primary.kind)
+        assert explanation.entry_id in text.splitlines()[0]
+    else:
+        assert "did not recognise an autograd error" in text
