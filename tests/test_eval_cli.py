@@ -140,7 +140,8 @@ def test_csv_has_a_header_and_one_row_per_point(run_cli, tmp_path):
     out = tmp_path / "table.csv"
     result = run_cli("eval", "x^2", "--range", "0:2", "--steps", "3", "--csv", str(out))
     assert result.exit_code == 0
-    rows = list(csv.DictReader(out.open()))
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
     assert [float(r["x"]) for r in rows] == [0.0, 1.0, 2.0]
     assert [float(r["autograd"]) for r in rows] == [0.0, 2.0, 4.0]
     assert {r["status"] for r in rows} == {"ok"}
