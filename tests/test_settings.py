@@ -13,7 +13,12 @@ from gradx.commands.eval.pipeline import EvalRequest
 from gradx.commands.graph.sources import expression_graph
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType, Method
-from gradx.numerics.tolerances import TOLERANCES, check_tolerance_for, tolerance_for
+from gradx.numerics.tolerances import (
+    CHECK_TOLERANCES,
+    TOLERANCES,
+    check_tolerance_for,
+    tolerance_for,
+)
 
 CHECK_SCRIPTS = Path(__file__).parent / "check_scripts"
 BAD_DTYPE = "'float16' is not one of 'float64', 'float32'"
@@ -70,6 +75,10 @@ def test_the_table_has_a_row_for_every_dtype_and_nothing_else():
         # check has no symbolic reference: its one bar is against the finite differences
         assert (row.check.fd_rtol, row.check.fd_atol) == (row.check.rtol, row.check.atol)
         assert row.eval.rtol < row.check.rtol  # eval's symbolic reference allows a tighter bar
+    assert CHECK_TOLERANCES == {
+        "float64": (TOLERANCES[DType.FLOAT64].check.rtol, TOLERANCES[DType.FLOAT64].check.atol),
+        "float32": (TOLERANCES[DType.FLOAT32].check.rtol, TOLERANCES[DType.FLOAT32].check.atol),
+    }
 
 
 def test_the_merge_applies_rtol_and_atol_to_both_references():

@@ -72,3 +72,10 @@ def check_tolerance_for(
 ) -> Tolerance:
     """``gradx check``'s tolerances for ``dtype`` with the user's overrides merged in."""
     return TOLERANCES[DType.parse(dtype)].check.merged(rtol, atol)
+
+
+# The check rows as (rtol, atol) by dtype name: a view of TOLERANCES for tables keyed by dtypes
+# that are not compute dtypes (a float16 value on a checked function's path).
+CHECK_TOLERANCES: dict[str, tuple[float, float]] = {
+    str(dtype): (row.check.rtol, row.check.atol) for dtype, row in TOLERANCES.items()
+}
