@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Protocol
 
 import typer
 
@@ -67,7 +67,14 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(int(ExitCode.FAILED)) from None
 
 
-def _exit_for(report: Any) -> typer.Exit:
+class _Finished(Protocol):
+    """A command's result: it says whether its verdict is good."""
+
+    @property
+    def exit_ok(self) -> bool: ...
+
+
+def _exit_for(report: _Finished) -> typer.Exit:
     """The exit of a finished command: its report's verdict through the one ExitCode table."""
     return typer.Exit(int(ExitCode.for_outcome(report.exit_ok)))
 
@@ -106,9 +113,7 @@ def _main(
 
 
 # Options shared by several commands.
-DtypeOption = Annotated[
-    DType, typer.Option("--dtype", help="Floating-point type; the tolerances follow it.")
-]
+DtypeOption = Annotated[DType, typer.Option("--dtype", help="Floating-point type to compute in.")]
 RtolOption = Annotated[
     float | None,
     typer.Option("--rtol", metavar="RTOL", help="Relative tolerance (default per dtype)."),

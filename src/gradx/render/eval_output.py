@@ -31,6 +31,16 @@ class EvalWriters:
         for write in self._sinks:
             write(rows)
 
+    def add(
+        self,
+        write: Callable[[Sequence[PointResult]], None],
+        finish: Callable[[EvalReport], None] | None = None,
+    ) -> None:
+        """Stream rows to ``write``; call ``finish`` with the report at the end."""
+        self._sinks.append(write)
+        if finish is not None:
+            self._finishers.append(finish)
+
     def finish(self, report: EvalReport) -> None:
         """Close the JSON document with the report's summary."""
         for done in self._finishers:
@@ -50,13 +60,12 @@ def eval_writers(
             from gradx.render.eval_csv import CsvStream
 
             handle = stack.enter_context(atomic_write(csv_path, newline=""))
-            writers._sinks.append(CsvStream(handle, header).write_rows)
+            writers.add(CsvStream(handle, header).write_rows)
         if json_out:
             from gradx.render.eval_json import JsonStream
 
             stream = JsonStream(sys.stdout, header)
-            writers._sinks.append(stream.write_rows)
-            writers._finishers.append(lambda report: stream.finish(report.summary))
+            writers.add(stream.write_rows, lambda report: stream.finish(report.summary))
         yield writers
 
 
