@@ -51,11 +51,13 @@ def theme() -> Theme:
 def stdout_console(width: int | None = None, soft_wrap: bool = False) -> Console:
     """A console writing to the current ``sys.stdout`` (so test runners can capture it).
 
-    When the reader goes away (``gradx ... | head``) it stops quietly with exit status 141,
+    When the reader goes away (``gradx ... | head``) it stops quietly with ``ExitCode.BROKEN_PIPE`` (141),
     as a process killed by SIGPIPE does, rather than rich's 1, which gradx uses for "a
     disagreement was found".
     """
     from rich.console import Console
+
+    from gradx.errors import ExitCode
 
     class PipeSafeConsole(Console):
         def on_broken_pipe(self) -> None:
@@ -65,7 +67,7 @@ def stdout_console(width: int | None = None, soft_wrap: bool = False) -> Console
                 os.dup2(devnull, sys.stdout.fileno())
             except (OSError, ValueError):
                 pass
-            raise SystemExit(141)
+            raise SystemExit(int(ExitCode.BROKEN_PIPE))
 
     return PipeSafeConsole(
         file=sys.stdout, width=width, highlight=False, soft_wrap=soft_wrap, theme=theme()
