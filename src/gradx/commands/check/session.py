@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from gradx.commands.check.device import on_device
 from gradx.commands.check.engine import (
     NonFiniteOutput,
     Tolerance,
@@ -38,7 +39,7 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
     """Check ``target`` on ``settings.samples`` input draws, to ``settings.order``."""
 
     def make(sample: int, positive: bool) -> Inputs:
-        return make_inputs(
+        inputs = make_inputs(
             target,
             spec,
             seed=settings.seed,
@@ -46,6 +47,7 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
             dtype=DTYPES[settings.dtype],
             positive=positive,
         )
+        return on_device(inputs, settings.device)
 
     samples = settings.samples
     fixed = all(spec.values_for(name) is not None for name in target.tensor_params)
