@@ -672,7 +672,8 @@ def _cause(
     allowed = torch.cat([c.bound[c.bad] for c in pool])
     nonzero = sum(int(((c.truth.abs() > c.bound) | (c.kernel != 0)).sum()) for c in pool)
     whole = nonzero == int(a.numel())
-    found = causes.entry_cause(a, f, allowed, whole=whole, rtol=eps)
+    # A "factor" must stand out from the dtype's rounding (and from 1 by more than 0.1%).
+    found = causes.entry_cause(a, f, allowed, whole=whole, rtol=max(eps, 1e-4))
     if found is not None and found.id == "factor" and int((f.abs() > allowed).sum()) < 2:
         return None if not whole else found  # one usable ratio is no pattern
     return found
