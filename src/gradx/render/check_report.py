@@ -86,13 +86,15 @@ def header_line(report: CheckReport) -> Text:
     order = "orders 1 and 2" if s.order >= 2 else "order 1"
     device = f", on {s.device}" if s.device != "cpu" else ""
     if s.against:
+        reference = reference_label(s.against)
+        extra = f", rtol {s.rtol:g}, atol {s.atol:g}" if s.rtol or s.atol else ""
         return Text.assemble(
             (what, "bold"),
             "\n",
             (
-                f"{s.dtype} against {s.against} in {s.dtype} and float64{device}, seed "
-                f"{s.seed}, {samples}, budget ×{AGAINST_FACTOR:g} the reference's error, "
-                f"rtol {s.rtol:g}, atol {s.atol:g}",
+                f"{s.dtype} kernel against {reference} in {s.dtype} and float64{device}, "
+                f"seed {s.seed}, {samples}, budget {AGAINST_FACTOR:g}× the reference's error"
+                f"{extra}",
                 "dim",
             ),
         )
@@ -219,7 +221,7 @@ def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckRep
 def _against_failure(check: GradCheck, head: str, report: CheckReport) -> list:
     blocks: list[Any] = []
     count = f"{check.mismatch_count:,} of {check.entries_checked:,} values outside the budget"
-    label = f"against {check.against}"
+    label = f"against {reference_label(check.against or '')}"
     if report.settings.samples > 1:
         label += f", sample {check.sample + 1}"
     blocks.append(
@@ -230,18 +232,27 @@ def _against_failure(check: GradCheck, head: str, report: CheckReport) -> list:
     if check.cause is not None:
         blocks.append(_indented(f"cause: {check.cause.text}"))
     dtype = report.settings.dtype
-    for budget in [b for b in check.budgets if b.mismatches][:BUDGETS_SHOWN]:
+    wrong = sorted(
+        (b for b in check.budgets if b.mismatches), key=lambda b: b.quantity.startswith("vjp")
+    )
+    for budget in wrong[:BUDGETS_SHOWN]:
         blocks.append(
             _indented(
-                f"{budget.quantity}: {budget.mismatches:,} of {budget.elements:,} wrong; "
-                f"max error kernel {fmt_error(budget.kernel_error)}, reference in {dtype} "
-                f"{fmt_error(budget.reference_error)}; budget {budget.factor:g}·"
+                f"{budget.quantity}: {budget.mismatches:,} of {budget.elements:,} wrong, max "
+                f"error {fmt_error(budget.kernel_error)} (reference in {dtype}: "
+                f"{fmt_error(budget.reference_error)}), budget {budget.factor:g}·"
                 f"({fmt_error(budget.relative)}·|float64| + {fmt_error(budget.absolute)})"
             )
         )
     if check.mismatches:
         blocks.append(against_table(check.mismatches, dtype))
     return blocks
+
+
+def reference_label(against: str) -> str:
+    """``kernels.py::reference`` for ``path/to/kernels.py::reference`` (the file's name only)."""
+    file, _, name = against.rpartition("::")
+    return f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}::{name}" if file else against
 
 
 def against_table(entries: tuple[JacobianEntry, ...], dtype: str) -> Table:

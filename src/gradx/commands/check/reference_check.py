@@ -462,9 +462,8 @@ def compare_pair(
     notes = list(pair.notes)
     dtype_text = str(dtype).replace("torch.", "")
     notes.append(
-        f"kernel and reference ran in {dtype_text} on {device}; the truth is the reference in "
-        f"float64; {COTANGENTS} random grad_outputs"
-        + ("; whole Jacobian compared" if dense else "; Jacobian too large to compare whole")
+        f"compared on {device}: outputs, {COTANGENTS} random vector-Jacobian products"
+        + (" and the whole Jacobian" if dense else " (the Jacobian is too large to compare whole)")
     )
     infos = tuple(
         InputInfo(n, shape, kind, dtype_text)
