@@ -318,3 +318,28 @@ def test_docs_against_example_prints_what_it_shows(run_cli, monkeypatch, command
     result = run_cli(*shlex.split(command)[1:])
     printed = "\n".join(line.rstrip() for line in result.stdout.splitlines())
     assert SECONDS.sub("(… s)", printed.strip("\n")) == SECONDS.sub("(… s)", shown.strip("\n"))
+
+
+# ------------------------------------------------------------------ the device bridge
+
+
+def test_the_device_bridge_gives_the_same_verdicts_and_causes():
+    # "cpu:0" is a device string that is not "cpu": the code takes the path that --device cuda
+    # takes (inputs moved for each call, a copy of the module moved, outputs moved back).
+    from gradx.commands.check.model import Settings
+    from gradx.commands.check.reference_check import check_against
+    from gradx.commands.check.session import check_target
+    from gradx.user_script.spec import InputSpec
+    from gradx.user_script.targets import find_targets, load_module
+
+    found = find_targets(load_module(SCRIPTS / "wrong_functions.py"))
+    for target in found.targets:
+        here = check_target(target, InputSpec(), Settings())
+        there = check_target(target, InputSpec(), Settings(device="cpu:0"))
+        assert there.verdict == here.verdict and there.error is None, target.name
+        assert there.checks[0].cause == here.checks[0].cause
+    more = {t.name: t for t in find_targets(load_module(SCRIPTS / "kernels_more.py")).targets}
+    settings = Settings(dtype="bfloat16", rtol=0.0, atol=0.0, against="Scale", device="cpu:0")
+    result = check_against(more["FusedScale"], more["Scale"], InputSpec(), settings)
+    assert result.verdict.value == "pass", result
+    assert "compared on cpu:0" in result.checks[0].notes[-1]

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from gradx.commands.check.device import on_device
+from gradx.commands.check.device import device_of, on_device
 from gradx.commands.check.engine import default_tolerance, dtype_name
 from gradx.commands.check.model import CheckReport, Settings, TargetResult
 from gradx.commands.check.session import check_with
@@ -32,7 +32,7 @@ def check(
     method: str = "auto",
     name: str | None = None,
     against: Any = None,
-    device: str = "cpu",
+    device: str | None = None,
 ) -> CheckReport:
     """Check autograd's gradients of ``fn`` at ``inputs`` against finite differences.
 
@@ -48,10 +48,12 @@ def check(
     instead of finite differences: outputs and gradients in ``dtype`` (also "float16" or
     "bfloat16"; default: the inputs' dtype) against the reference run in that dtype and in
     float64 (docs/check.md, "Against a reference"). ``device`` ("cpu", "cuda", "mps") is where
-    ``fn`` (and the reference) run.
+    ``fn`` (and the reference) run; by default the device of the given tensors, else the cpu.
 
     Returns a CheckReport: ``report.ok``, ``report.verdict``, ``print(report)``.
     """
+    if device is None:
+        device = device_of([*inputs, *(kwargs or {}).values()])
     device = _device(device)
     if against is not None:
         return _check_against(

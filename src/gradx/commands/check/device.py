@@ -73,17 +73,23 @@ def to_device(value: Any, device: Any) -> Any:
 def on_device(inputs: Any, device: str) -> Any:
     """The same ``Inputs`` (see ``gradx.user_script.inputs``), calling the target on ``device``.
 
-    The differentiated tensors stay on the cpu; each call moves them to the device and moves
-    the outputs back, so the finite differences and comparisons run unchanged.
+    The differentiated tensors are kept on the cpu (also when they were given on a device);
+    each call moves them to the device and moves the outputs back, so the finite differences
+    and comparisons run unchanged.
     """
-    if device == "cpu":
+    import copy
+
+    if device == "cpu" and all(t.device.type == "cpu" for t in inputs.tensors):
         return inputs
-    module = inputs.module.to(device) if inputs.module is not None else None
+    on_cpu = [t.detach().cpu() for t in inputs.tensors]
+    # A copy: the caller's module (gradx.check(module, ...)) is not moved behind its back.
+    module = copy.deepcopy(inputs.module).to(device) if inputs.module is not None else None
     fn = module if module is not None else inputs.fn
     moved = replace(
         inputs,
         fn=fn,
         module=module,
+        tensors=on_cpu,
         args=to_device(list(inputs.args), device),
         kwargs=to_device(dict(inputs.kwargs), device),
     )
@@ -95,3 +101,13 @@ def on_device(inputs: Any, device: str) -> Any:
 
     moved.call = call  # type: ignore[method-assign]
     return moved
+
+
+def device_of(values: Any) -> str:
+    """The device of the tensors among ``values`` when they all share one, else ``cpu``."""
+    import torch
+
+    found = {
+        str(v.device) for v in values if isinstance(v, torch.Tensor) and v.device.type != "meta"
+    }
+    return found.pop() if len(found) == 1 else "cpu"
