@@ -220,7 +220,7 @@ def test_module_against_a_function_compares_the_inputs_only():
     assert any("parameters are not compared" in n for n in check.notes)
 
 
-def test_a_reference_in_another_file_and_seeded_inputs_from_its_example():
+def test_a_reference_in_another_file_with_the_shape_option():
     args = (f"{MORE}::gelu_kernel", "--against", REFERENCE, "--dtype", "float16", "--shape", "50")
     result = _run(*args)
     assert result.exit_code == 0, result.stdout + result.stderr

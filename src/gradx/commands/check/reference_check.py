@@ -209,9 +209,12 @@ class _Side:
             self.unused.update(self.names)
             return torch.zeros(self.n, dtype=torch.float64)
         grads = torch.autograd.grad(
-            [o for o, _ in pairs], self.leaves, [c for _, c in pairs],
-            retain_graph=True, allow_unused=True,
-        )  # fmt: skip
+            [o for o, _ in pairs],
+            self.leaves,
+            [c for _, c in pairs],
+            retain_graph=True,
+            allow_unused=True,
+        )
         return self._flat(grads)
 
     def jacobian(self) -> Tensor:
@@ -228,9 +231,13 @@ class _Side:
             return torch.zeros(self.m, self.n, dtype=torch.float64)
         try:
             grads = torch.autograd.grad(
-                [o for o, _ in pairs], self.leaves, [c for _, c in pairs],
-                retain_graph=True, allow_unused=True, is_grads_batched=True,
-            )  # fmt: skip
+                [o for o, _ in pairs],
+                self.leaves,
+                [c for _, c in pairs],
+                retain_graph=True,
+                allow_unused=True,
+                is_grads_batched=True,
+            )
             return self._flat(grads, batch=self.m)
         except Exception:  # noqa: BLE001 - a backward without vmap support: one row at a time
             return torch.stack([self.vjp(eye[i]) for i in range(self.m)])
@@ -400,10 +407,18 @@ def compare_pair(
         return name, index, "(value)", ()
 
     compared = [
-        _compare("forward " + n, truth.value[s], low.value[s], kernel.value[s], eps, rtol, atol,
-                 _shift(out_where, s.start))
+        _compare(
+            "forward " + n,
+            truth.value[s],
+            low.value[s],
+            kernel.value[s],
+            eps,
+            rtol,
+            atol,
+            _shift(out_where, s.start),
+        )
         for n, s in _slices(truth.out_names, [math.prod(sh) for sh in out_shapes])
-    ]  # fmt: skip
+    ]
     generator = torch.Generator().manual_seed(seed * 7_919 + sample * 104_729 + 10)
     cotangents = [
         _round(torch.randn(truth.m, generator=generator, dtype=torch.float64), dtype)
@@ -437,9 +452,17 @@ def compare_pair(
                 return out_name, out_index, name, _unravel(col, shape)
 
             jacobians.append(
-                _compare(f"jacobian → {name}", jt[:, s].reshape(-1), jr[:, s].reshape(-1),
-                         jk[:, s].reshape(-1), eps, rtol, atol, jac_where)
-            )  # fmt: skip
+                _compare(
+                    f"jacobian → {name}",
+                    jt[:, s].reshape(-1),
+                    jr[:, s].reshape(-1),
+                    jk[:, s].reshape(-1),
+                    eps,
+                    rtol,
+                    atol,
+                    jac_where,
+                )
+            )
         compared.extend(jacobians)
     mismatch_count = sum(c.budget.mismatches for c in compared)
     # With the whole Jacobian, its wrong entries (and wrong outputs) name both indices; the
@@ -452,9 +475,18 @@ def compare_pair(
     located: list[JacobianEntry] = []
     if verdict is Verdict.FAIL:
         cause = _cause(
-            compared, vjps, jacobians, kernel, low, truth, cotangents[0], slices, shapes, eps,
-            rtol, atol,
-        )  # fmt: skip
+            vjps,
+            jacobians,
+            kernel,
+            low,
+            truth,
+            cotangents[0],
+            slices,
+            shapes,
+            eps,
+            rtol,
+            atol,
+        )
         if not dense and (cause is None or cause.id != "ignores-grad-output"):
             located = _localise(vjps, (kernel, low, truth), cotangents, eps, rtol, atol)
         cause = _in_reference_terms(cause)
@@ -585,7 +617,7 @@ def _localise(
                 allowed,
                 0.0,
                 reference=rv,
-            )  # fmt: skip
+            )
         )
     return found
 
@@ -621,15 +653,18 @@ def _ranked_entries(compared: list[_Compared]) -> list[JacobianEntry]:
                 float(c.bound[index]),
                 0.0,
                 reference=float(c.reference[index]),
-            )  # fmt: skip
+            )
         )
     entries.sort(key=badness, reverse=True)
     return entries
 
 
 def _cause(
-    compared, vjps, jacobians, kernel, low, truth, v, slices, shapes, eps, rtol, atol
+    vjps, jacobians, kernel, low, truth, v, slices, shapes, eps, rtol, atol
 ) -> GradientCause | None:
+    """The causes.py rules, first match wins, with the float64 reference as the "numeric" side:
+    NaN, missing gradient, ignored grad_output, swapped/transposed (whole Jacobian only), then
+    sign or constant factor over the wrong entries."""
     grads = [*vjps, *jacobians]
     for c in grads:
         if bool((~torch.isfinite(c.kernel) & torch.isfinite(c.truth)).any()):
