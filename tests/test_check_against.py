@@ -343,3 +343,25 @@ def test_the_device_bridge_gives_the_same_verdicts_and_causes():
     result = check_against(more["FusedScale"], more["Scale"], InputSpec(), settings)
     assert result.verdict.value == "pass", result
     assert "compared on cpu:0" in result.checks[0].notes[-1]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_the_known_causes_are_named_against_the_float64_reference(dtype):
+    import wrong_functions as wf
+
+    w = torch.tensor([[0.5, -1.25, 2.0], [0.75, 1.5, -0.5], [-1.0, 0.25, 1.75]])
+    x = torch.tensor([0.3, -0.7, 1.1])
+    a, b = torch.tensor([0.5, -1.5]), torch.tensor([1.25, 0.75])
+    cases = [
+        (wf.Transposed, (w, x), lambda w, x: w @ x, "transposed", "kernel[i, j] ≈ float64"),
+        (wf.Swapped, (a, b), lambda a, b: a * b**2, "swapped", "the kernel's gradient for a"),
+        (wf.SignError, (x,), lambda x: x**3, "sign", "kernel ≈ −float64 reference"),
+        (wf.MissingFactor, (x,), lambda x: x**3, "factor", "kernel = 0.33"),
+        (wf.IgnoresGradOutput, (x,), torch.sin, "ignores-grad-output", "grad_output"),
+    ]
+    for kernel, inputs, reference, cause, words in cases:
+        report = gradx.check(kernel, *inputs, against=reference, dtype=dtype)
+        check = report.targets[0].checks[0]
+        assert not report.ok and check.cause is not None, kernel.__name__
+        assert check.cause.id == cause and words in check.cause.text, check.cause
+        assert "numeric" not in check.cause.text and "autograd" not in check.cause.text

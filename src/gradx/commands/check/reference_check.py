@@ -534,7 +534,7 @@ def _in_reference_terms(cause: GradientCause | None) -> GradientCause | None:
         ("numeric gradient", "float64 reference's gradient"),
         ("numeric one", "float64 reference's"),
         ("−numeric", "−float64 reference"),
-        ("numeric[", "reference["),
+        ("numeric[", "float64 reference["),
         ("× numeric", "× float64 reference"),
         ("autograd[", "kernel["),
         ("autograd's gradient", "the kernel's gradient"),
