@@ -137,8 +137,10 @@ def test_order_2_and_samples_label_each_check():
         ([script("kinks.py"), "--timeout", "0"], "error: --timeout 0: give a positive number"),
         (
             [script("kinks.py"), "--dtype", "float16"],
-            "error: --dtype float16: use float64 or float32",
+            "error: --dtype float16: finite differences are noise in float16; compare with a "
+            "reference implementation instead (--against FILE::NAME)",
         ),
+        ([script("kinks.py"), "--dtype", "int8"], "error: --dtype int8: use float64 or float32"),
         ([script("kinks.py"), "--shape", "x=a"], "error: --shape 'x=a': expected sizes"),
         ([script("kinks.py"), "--at", "x=one"], "error: --at 'x=one': 'one' is not a number"),
         ([script("kinks.py"), "--at", "x=nan"], "error: --at 'x=nan': values must be finite"),

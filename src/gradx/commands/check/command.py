@@ -71,7 +71,9 @@ class CheckRequest:
                 "reference implementation instead (--against FILE::NAME)"
             )
         if dtype not in TOLERANCES:
-            raise GradxError(f"--dtype {dtype}: use float64 or float32")
+            raise GradxError(
+                f"--dtype {dtype}: use float64 or float32 (float16 and bfloat16 with --against)"
+            )
         for option, value in (("--rtol", rtol), ("--atol", atol)):
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise GradxError(f"{option} {value:g}: give a number >= 0")
