@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import gradx
@@ -365,3 +367,16 @@ def test_the_known_causes_are_named_against_the_float64_reference(dtype):
         assert not report.ok and check.cause is not None, kernel.__name__
         assert check.cause.id == cause and words in check.cause.text, check.cause
         assert "numeric" not in check.cause.text and "autograd" not in check.cause.text
+
+
+@given(st.text(max_size=40))
+def test_any_device_text_is_a_device_or_a_clean_error(text):
+    from gradx.commands.check.device import parse_device
+    from gradx.errors import GradxError
+
+    try:
+        name = parse_device(text)
+    except GradxError as error:
+        assert error.message.startswith("--device ") and "\n" not in error.message.strip()
+    else:
+        assert re.fullmatch(r"cpu|mps|cuda(:\d+)?", name)

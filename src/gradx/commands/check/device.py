@@ -23,8 +23,9 @@ _DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 def parse_device(text: str) -> str:
     """``cpu``, ``cuda``, ``cuda:1`` or ``mps``; GradxError (exit 2) for anything else."""
     name = text.strip().lower()
-    if not _DEVICE.match(name):
-        raise GradxError(f"--device {text}: use cpu, cuda (or cuda:N) or mps")
+    if not _DEVICE.fullmatch(name):
+        shown = text if text and text.isprintable() and " " not in text else repr(text)
+        raise GradxError(f"--device {shown}: use cpu, cuda (or cuda:N) or mps")
     return name
 
 
