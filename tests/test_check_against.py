@@ -380,3 +380,16 @@ def test_any_device_text_is_a_device_or_a_clean_error(text):
         assert error.message.startswith("--device ") and "\n" not in error.message.strip()
     else:
         assert re.fullmatch(r"cpu|mps|cuda(:\d+)?", name)
+
+
+def test_the_api_draws_seeded_inputs_and_validates_its_arguments():
+    report = gradx.check(kernels.FusedGelu, against=kernels.fused_gelu_ref, dtype="bfloat16")
+    assert report.ok and report.targets[0].inputs[0].shape == (4, 8)  # example_FusedGelu
+    assert report.settings.against == "fused_gelu_ref" and report.settings.dtype == "bfloat16"
+    assert "kernel against fused_gelu_ref in bfloat16 and float64" in str(report)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        gradx.check(kernels.FusedGelu, against=kernels.fused_gelu_ref, dtype="int8")
+    with pytest.raises(TypeError, match="against must be"):
+        gradx.check(kernels.FusedGelu, against=3)
+    with pytest.raises(AssertionError, match="sign error"):
+        gradx.assert_gradients(kernels.SignFlipGelu, _x_bf16(), against=kernels.fused_gelu_ref)

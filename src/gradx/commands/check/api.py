@@ -103,6 +103,10 @@ def _check_against(
     from gradx.commands.check import reference_check as rc
     from gradx.numerics.tolerances import AGAINST_TOLERANCES
 
+    if not callable(against):
+        raise TypeError(
+            f"against must be a function, autograd.Function or nn.Module, not {against!r}"
+        )
     torch_dtype = _against_dtype(dtype, inputs, kwargs)
     dtype_text = dtype_name(torch_dtype)
     for option, value in (("rtol", rtol), ("atol", atol)):
