@@ -135,6 +135,11 @@ def test_order_2_and_samples_label_each_check():
         ([script("kinks.py"), "--order", "3"], "error: --order 3: gradx check checks order 1 or 2"),
         ([script("kinks.py"), "--samples", "0"], "error: --samples 0: give at least 1"),
         ([script("kinks.py"), "--timeout", "0"], "error: --timeout 0: give a positive number"),
+        (
+            [script("kinks.py"), "--dtype", "float16"],
+            "error: --dtype float16: finite differences are noise in float16; compare with a "
+            "reference implementation instead (--against FILE::NAME)",
+        ),
         ([script("kinks.py"), "--shape", "x=a"], "error: --shape 'x=a': expected sizes"),
         ([script("kinks.py"), "--at", "x=one"], "error: --at 'x=one': 'one' is not a number"),
         ([script("kinks.py"), "--at", "x=nan"], "error: --at 'x=nan': values must be finite"),

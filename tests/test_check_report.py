@@ -42,8 +42,10 @@ def test_json_document_matches_the_schema_in_the_docs():
         "order", "sample", "verdict", "method", "inputs", "at", "output_shape",
         "entries_checked", "mismatch_count", "cause", "worst", "mismatches", "kink_count",
         "kinks", "evaluations", "localisation_evaluations", "vectorised", "fallback_reason",
-        "notes",
+        "notes", "against", "budgets",
     }  # fmt: skip
+    assert check["against"] is None and check["budgets"] == []
+    assert doc["settings"]["against"] is None and doc["settings"]["device"] == "cpu"
     assert check["cause"]["id"] == "sign" and check["at"] == {"x": check["at"]["x"]}
 
 

@@ -294,6 +294,20 @@ def check_command(
             help="auto (full Jacobian up to 10,000 input elements), full or projections.",
         ),
     ] = Method.AUTO,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="FILE.py::NAME",
+            help="Compare FILE::NAME (a kernel) with this reference implementation instead of "
+            "finite differences: outputs and gradients, in --dtype float16|bfloat16|float32|"
+            "float64 against the reference in that dtype and in float64.",
+        ),
+    ] = None,
+    device: Annotated[
+        str,
+        typer.Option("--device", metavar="DEVICE", help="Run the code on cpu, cuda or mps."),
+    ] = "cpu",
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of the report.")
     ] = False,
@@ -321,6 +335,8 @@ def check_command(
             rtol=rtol,
             atol=atol,
             method=method,
+            against=against,
+            device=device,
         )
         with CheckProgress() as progress:
             report = request.run(on_event=progress)

@@ -28,6 +28,14 @@ class DType(StrEnum):
 
     FLOAT64 = "float64"
     FLOAT32 = "float32"
+    # Only for ``gradx check --against``: a difference quotient in these types is rounding noise.
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+
+    @property
+    def finite_differences(self) -> bool:
+        """Whether finite differences (and so eval and plain check) make sense in this type."""
+        return self in (DType.FLOAT64, DType.FLOAT32)
 
     @classmethod
     def parse(cls, value: object, option: str = "--dtype") -> DType:

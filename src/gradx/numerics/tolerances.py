@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from gradx.numerics.settings import DType
+from gradx.numerics.settings import DType, InvalidChoice
 
 
 @dataclass(frozen=True)
@@ -62,20 +62,40 @@ TOLERANCES: dict[DType, DTypeTolerances] = {
 }
 
 
+def _row(dtype: str) -> DTypeTolerances:
+    chosen = DType.parse(dtype)
+    if chosen not in TOLERANCES:
+        raise InvalidChoice(
+            f"--dtype {chosen}: finite differences are noise in {chosen}; use float64 or "
+            "float32 (gradx check --against compares low-precision kernels with a reference)"
+        )
+    return TOLERANCES[chosen]
+
+
 def tolerance_for(dtype: str, rtol: float | None = None, atol: float | None = None) -> Tolerance:
     """``gradx eval``'s tolerances for ``dtype`` with the user's overrides merged in."""
-    return TOLERANCES[DType.parse(dtype)].eval.merged(rtol, atol)
+    return _row(dtype).eval.merged(rtol, atol)
 
 
 def check_tolerance_for(
     dtype: str, rtol: float | None = None, atol: float | None = None
 ) -> Tolerance:
     """``gradx check``'s tolerances for ``dtype`` with the user's overrides merged in."""
-    return TOLERANCES[DType.parse(dtype)].check.merged(rtol, atol)
+    return _row(dtype).check.merged(rtol, atol)
 
 
 # The check rows as (rtol, atol) by dtype name: a view of TOLERANCES for tables keyed by dtypes
 # that are not compute dtypes (a float16 value on a checked function's path).
 CHECK_TOLERANCES: dict[str, tuple[float, float]] = {
     str(dtype): (row.check.rtol, row.check.atol) for dtype, row in TOLERANCES.items()
+}
+
+# gradx check --against: the (rtol, atol) added to the error budget per kernel dtype. The budget
+# comes from the reference's own error in that dtype; in float64 that error is zero, so a kernel
+# that sums in another order needs a little room (docs/check.md, "Against a reference").
+AGAINST_TOLERANCES: dict[str, tuple[float, float]] = {
+    "float16": (0.0, 0.0),
+    "bfloat16": (0.0, 0.0),
+    "float32": (0.0, 0.0),
+    "float64": (1e-9, 0.0),
 }

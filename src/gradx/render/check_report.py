@@ -30,6 +30,8 @@ from gradx.render.numbers import fmt_error, fmt_value, json_number
 
 SCHEMA_VERSION = 1
 DIGITS = 8
+BUDGETS_SHOWN = 4  # --against: failing tensors described under a failure
+AGAINST_FACTOR = 2  # shown in the header; the same as reference_check.FACTOR (no torch here)
 
 LABEL = {
     Verdict.PASS: "PASS",
@@ -88,10 +90,28 @@ def header_line(report: CheckReport) -> Text:
     what = f"gradx check {report.file}" if report.file else "gradx check"
     samples = f"{s.samples} sample{'s' if s.samples != 1 else ''}"
     order = "orders 1 and 2" if s.order >= 2 else "order 1"
+    device = f", on {s.device}" if s.device != "cpu" else ""
+    if s.against:
+        reference = reference_label(s.against)
+        extra = f", rtol {s.rtol:g}, atol {s.atol:g}" if s.rtol or s.atol else ""
+        return Text.assemble(
+            (what, "bold"),
+            "\n",
+            (
+                f"{s.dtype} kernel against {reference} in {s.dtype} and float64{device}, "
+                f"seed {s.seed}, {samples}, budget {AGAINST_FACTOR:g}× the reference's error"
+                f"{extra}",
+                "dim",
+            ),
+        )
     return Text.assemble(
         (what, "bold"),
         "\n",
-        (f"{s.dtype}, seed {s.seed}, {samples}, {order}, rtol {s.rtol:g}, atol {s.atol:g}", "dim"),
+        (
+            f"{s.dtype}{device}, seed {s.seed}, {samples}, {order}, rtol {s.rtol:g}, "
+            f"atol {s.atol:g}",
+            "dim",
+        ),
     )
 
 
@@ -182,6 +202,8 @@ def _check_label(check: GradCheck, report: CheckReport) -> str:
 
 
 def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckReport) -> list:
+    if check.against is not None:
+        return _against_failure(check, head, report)
     blocks: list[Any] = []
     count = f"{check.mismatch_count:,} of {check.entries_checked:,} entries wrong"
     if check.method == "random projections":
@@ -200,6 +222,63 @@ def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckRep
     if check.mismatches:
         blocks.append(entries_table(check.mismatches))
     return blocks
+
+
+def _against_failure(check: GradCheck, head: str, report: CheckReport) -> list:
+    blocks: list[Any] = []
+    count = f"{check.mismatch_count:,} of {check.entries_checked:,} values outside the budget"
+    label = f"against {reference_label(check.against or '')}"
+    if report.settings.samples > 1:
+        label += f", sample {check.sample + 1}"
+    blocks.append(
+        Text.assemble(("FAIL ", STYLE[Verdict.FAIL]), (head, "bold"), f" — {label}: {count}")
+    )
+    if check.at and all(not v.startswith("shape") for _, v in check.at):
+        blocks.append(_indented("at " + ", ".join(f"{n} = {v}" for n, v in check.at)))
+    if check.cause is not None:
+        blocks.append(_indented(f"cause: {check.cause.text}"))
+    dtype = report.settings.dtype
+    wrong = sorted(
+        (b for b in check.budgets if b.mismatches), key=lambda b: b.quantity.startswith("vjp")
+    )
+    for budget in wrong[:BUDGETS_SHOWN]:
+        blocks.append(
+            _indented(
+                f"{budget.quantity}: {budget.mismatches:,} of {budget.elements:,} wrong, max "
+                f"error {fmt_error(budget.kernel_error)} (reference in {dtype}: "
+                f"{fmt_error(budget.reference_error)}), budget {budget.factor:g}·"
+                f"({fmt_error(budget.relative)}·|float64| + {fmt_error(budget.absolute)})"
+            )
+        )
+    if check.mismatches:
+        blocks.append(against_table(check.mismatches, dtype))
+    return blocks
+
+
+def reference_label(against: str) -> str:
+    """``kernels.py::reference`` for ``path/to/kernels.py::reference`` (the file's name only)."""
+    file, _, name = against.rpartition("::")
+    return f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}::{name}" if file else against
+
+
+def against_table(entries: tuple[JacobianEntry, ...], dtype: str) -> Table:
+    """--against: the ranked wrong values, kernel / reference / float64 and the budget."""
+    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    grid.add_column("output", no_wrap=True)
+    grid.add_column("input", no_wrap=True)
+    for name in ("kernel", f"ref {dtype}", "ref float64", "error", "budget"):
+        grid.add_column(name, justify="right", overflow="fold")
+    for e in entries:
+        grid.add_row(
+            index_text(e.output, e.output_index),
+            index_text(e.input, e.input_index),
+            fmt_value(e.autograd, DIGITS),
+            "—" if e.reference is None else fmt_value(e.reference, DIGITS),
+            fmt_value(e.numeric, DIGITS),
+            fmt_error(e.abs_error),
+            fmt_error(e.tolerance),
+        )
+    return grid
 
 
 def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
@@ -315,6 +394,8 @@ def report_dict(report: CheckReport) -> dict[str, Any]:
             "samples": s.samples,
             "order": s.order,
             "timeout": s.timeout,
+            "against": s.against,
+            "device": s.device,
         },
         "targets": [_target(t) for t in report.targets],
         "skipped": [{"name": n, "reason": why} for n, why in report.skipped],
@@ -384,6 +465,20 @@ def _check(c: GradCheck) -> dict[str, Any]:
         "vectorised": c.vectorised,
         "fallback_reason": c.fallback_reason,
         "notes": list(c.notes),
+        "against": c.against,
+        "budgets": [
+            {
+                "quantity": b.quantity,
+                "elements": b.elements,
+                "mismatches": b.mismatches,
+                "kernel_error": json_number(b.kernel_error),
+                "reference_error": json_number(b.reference_error),
+                "relative": json_number(b.relative),
+                "absolute": json_number(b.absolute),
+                "factor": b.factor,
+            }
+            for b in c.budgets
+        ],
     }
 
 
@@ -399,6 +494,7 @@ def _entry(e: JacobianEntry) -> dict[str, Any]:
         "rel_error": json_number(e.rel_error),
         "tolerance": json_number(e.tolerance),
         "numeric_error": json_number(e.numeric_error),
+        "reference": None if e.reference is None else json_number(e.reference),
     }
 
 

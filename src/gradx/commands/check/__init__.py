@@ -11,6 +11,10 @@ Data flows one way:
   possible, point by point otherwise); ``numeric`` holds the finite differences;
 * ``engine`` compares (full Jacobian or random projections with localisation) and ``causes``
   names the pattern of what is wrong; ``session`` turns one target into a ``TargetResult``;
+* ``reference_check`` replaces finite differences for ``--against``: a kernel against a
+  reference implementation, in the kernel's dtype and in float64, with a per-tensor budget;
+* ``device`` runs the user's code on ``--device`` (cpu, cuda, mps) while gradx's numerics stay
+  on the cpu;
 * ``runner`` (parent, no torch) and ``worker`` (child) isolate targets with a time limit;
 * ``model`` holds the frozen dataclasses; ``gradx.render.check_report`` prints them.
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from gradx.commands.check.device import device_of, on_device
+from gradx.commands.check.engine import dtype_name
 from gradx.commands.check.model import CheckReport, Settings, TargetResult
 from gradx.commands.check.session import check_with
 from gradx.numerics.settings import DType, Method
@@ -28,6 +30,8 @@ def check(
     samples: int = 1,
     method: str = "auto",
     name: str | None = None,
+    against: Any = None,
+    device: str | None = None,
 ) -> CheckReport:
     """Check autograd's gradients of ``fn`` at ``inputs`` against finite differences.
 
@@ -39,8 +43,22 @@ def check(
     (default: keep float32 tensors float32, with float32 tolerances). ``order=2`` also checks
     double backward. ``method`` is "auto", "full" (every Jacobian entry) or "projections".
 
+    ``against=reference`` compares ``fn`` (a fast kernel) with a reference implementation
+    instead of finite differences: outputs and gradients in ``dtype`` (also "float16" or
+    "bfloat16"; default: the inputs' dtype) against the reference run in that dtype and in
+    float64 (docs/check.md, "Against a reference"). ``device`` ("cpu", "cuda", "mps") is where
+    ``fn`` (and the reference) run; by default the device of the given tensors, else the cpu.
+
     Returns a CheckReport: ``report.ok``, ``report.verdict``, ``print(report)``.
     """
+    if device is None:
+        device = device_of([*inputs, *(kwargs or {}).values()])
+    device = _device(device)
+    if against is not None:
+        return _check_against(
+            fn, inputs, kwargs, against, dtype=dtype, rtol=rtol, atol=atol, seed=seed,
+            samples=samples, name=name, device=device,
+        )  # fmt: skip
     if order not in (1, 2):
         raise ValueError("order must be 1 or 2")
     method = Method.parse(method, "method")
@@ -51,7 +69,7 @@ def check(
     tol = check_tolerance_for(chosen, rtol, atol)
     settings = Settings(
         dtype=chosen, rtol=tol.rtol, atol=tol.atol, seed=seed,
-        samples=samples if not inputs and not kwargs else 1, order=order, method=method,
+        samples=samples if not inputs and not kwargs else 1, order=order, method=method, device=device,
     )  # fmt: skip
     label = name or getattr(fn, "__name__", None) or type(fn).__name__
     start = time.perf_counter()
@@ -59,7 +77,7 @@ def check(
         convert = torch_dtype if dtype is not None else None
 
         def make(sample: int, positive: bool):
-            return inputs_from_values(fn, inputs, kwargs, dtype=convert)
+            return on_device(inputs_from_values(fn, inputs, kwargs, dtype=convert), device)
 
         kind = _kind(fn)
         result = check_with(make, label, kind, _line(fn), settings, samples=1)
@@ -67,12 +85,90 @@ def check(
         target = target_from_object(fn, label)
 
         def make(sample: int, positive: bool):
-            return make_inputs(
+            made = make_inputs(
                 target, seed=seed, sample=sample, dtype=torch_dtype, positive=positive
             )
+            return on_device(made, device)
 
         result = check_with(make, label, target.kind, target.line, settings)
     return CheckReport(targets=(result,), settings=settings, seconds=time.perf_counter() - start)
+
+
+def _check_against(
+    fn, inputs, kwargs, against, *, dtype, rtol, atol, seed, samples, name, device
+) -> CheckReport:
+    from gradx.commands.check import reference_check as rc
+    from gradx.numerics.tolerances import AGAINST_TOLERANCES
+
+    if not callable(against):
+        raise TypeError(
+            f"against must be a function, autograd.Function or nn.Module, not {against!r}"
+        )
+    torch_dtype = _against_dtype(dtype, inputs, kwargs)
+    dtype_text = dtype_name(torch_dtype)
+    for option, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and not value >= 0:
+            raise ValueError(f"{option} must be a number >= 0")
+    default_rtol, default_atol = AGAINST_TOLERANCES[dtype_text]
+    reference_name = getattr(against, "__name__", None) or type(against).__name__
+    given = bool(inputs or kwargs)
+    settings = Settings(
+        dtype=dtype_text, rtol=default_rtol if rtol is None else rtol,
+        atol=default_atol if atol is None else atol, seed=seed,
+        samples=1 if given else samples, order=1, against=reference_name, device=device,
+    )  # fmt: skip
+    label = name or getattr(fn, "__name__", None) or type(fn).__name__
+    start = time.perf_counter()
+    if given or isinstance(fn, torch.nn.Module):
+
+        def make(sample: int, positive: bool):
+            made = inputs_from_values(fn, inputs, kwargs, dtype=torch.float64)
+            return rc.make_pair(made, against, None, seed=seed, dtype=torch_dtype)
+
+        kind, line = _kind(fn), _line(fn)
+    else:
+        target = target_from_object(fn, label)
+
+        def make(sample: int, positive: bool):
+            made = make_inputs(
+                target, seed=seed, sample=sample, dtype=torch.float64, positive=positive
+            )
+            return rc.make_pair(made, against, None, seed=seed, dtype=torch_dtype)
+
+        kind, line = target.kind, target.line
+    result = rc.check_pairs(make, label, kind, line, settings, samples=settings.samples)
+    return CheckReport(targets=(result,), settings=settings, seconds=time.perf_counter() - start)
+
+
+def _against_dtype(dtype: Any, inputs: tuple, kwargs: dict | None) -> torch.dtype:
+    from gradx.commands.check.reference_check import DTYPES
+
+    if dtype is None:
+        floats = {
+            v.dtype
+            for v in (*inputs, *(kwargs or {}).values())
+            if isinstance(v, torch.Tensor) and v.is_floating_point()
+        }
+        return floats.pop() if len(floats) == 1 else torch.float64
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+        return DTYPES[dtype]
+    if dtype not in DTYPES.values():
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+    return dtype
+
+
+def _device(device: str) -> str:
+    from gradx.commands.check.device import parse_device, require_device
+    from gradx.errors import GradxError
+
+    try:
+        name = parse_device(str(device))
+        require_device(name)
+    except GradxError as error:
+        raise ValueError(error.message.replace("--device ", "device ")) from None
+    return name
 
 
 def assert_gradients(fn: Any, *inputs: Any, **options: Any) -> CheckReport:

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradx.commands.check.device import parse_device
 from gradx.commands.check.model import CheckReport, Settings
 from gradx.commands.check.runner import DEFAULT_TIMEOUT, run_file
 from gradx.errors import GradxError
 from gradx.numerics.settings import DType, Method
+from gradx.numerics.tolerances import AGAINST_TOLERANCES as AGAINST_DTYPES
 from gradx.numerics.tolerances import check_tolerance_for
 from gradx.user_script.spec import InputSpec, check_file, input_spec, split_target
 
@@ -42,6 +44,8 @@ class CheckRequest:
         rtol: float | None = None,
         atol: float | None = None,
         method: str = "auto",
+        against: str | None = None,
+        device: str = "cpu",
     ) -> CheckRequest:
         """Check every option; GradxError (exit 2) for the first one that is unusable."""
         path, name = split_target(target)
@@ -54,7 +58,18 @@ class CheckRequest:
             raise GradxError(f"--samples {samples}: give at least 1")
         if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
             raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
+        device = parse_device(device)
+        if against is not None:
+            return cls._against(
+                path, name, shapes, at, samples, seed, order, timeout, dtype, rtol, atol, method,
+                against, device,
+            )  # fmt: skip
         dtype = DType.parse(dtype)
+        if not dtype.finite_differences:
+            raise GradxError(
+                f"--dtype {dtype}: finite differences are noise in {dtype}; compare with a "
+                "reference implementation instead (--against FILE::NAME)"
+            )
         for option, value in (("--rtol", rtol), ("--atol", atol)):
             if value is not None and not (value >= 0 and math.isfinite(value)):
                 raise GradxError(f"{option} {value:g}: give a number >= 0")
@@ -69,6 +84,56 @@ class CheckRequest:
             order=order,
             timeout=timeout,
             method=method,
+            device=device,
+        )
+        return cls(path, name, input_spec(shapes, at), settings)
+
+    @classmethod
+    def _against(
+        cls, path, name, shapes, at, samples, seed, order, timeout, dtype, rtol, atol, method,
+        against, device,
+    ) -> CheckRequest:  # fmt: skip
+        """``--against FILE::NAME``: the kernel against a reference (see reference_check)."""
+        if name is None:
+            raise GradxError(
+                f"--against compares one kernel: write {path}::NAME (the kernel) and "
+                f"--against FILE::NAME (the reference)"
+            )
+        ref_path, ref_name = split_target(against)
+        if ref_name is None:
+            raise GradxError(
+                f"--against {against}: name the reference, e.g. --against {ref_path}::reference"
+            )
+        check_file(ref_path)
+        if ref_path.suffix not in (".py", ".pyw", ""):
+            raise GradxError(f"--against {against}: {ref_path} is not a Python file")
+        if ref_path.resolve() == path.resolve() and ref_name == name:
+            raise GradxError(f"--against {against}: the kernel and the reference are the same")
+        if dtype not in AGAINST_DTYPES:
+            raise GradxError(f"--dtype {dtype}: use {', '.join(AGAINST_DTYPES)}")
+        if order != 1:
+            raise GradxError(f"--order {order}: --against compares first derivatives only")
+        if method != "auto":
+            raise GradxError(f"--method {method}: --against has its own comparison (no method)")
+        if samples < 1:
+            raise GradxError(f"--samples {samples}: give at least 1")
+        if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+            raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
+        for option, value in (("--rtol", rtol), ("--atol", atol)):
+            if value is not None and not (value >= 0 and math.isfinite(value)):
+                raise GradxError(f"{option} {value:g}: give a number >= 0")
+        default_rtol, default_atol = AGAINST_DTYPES[dtype]
+        settings = Settings(
+            dtype=dtype,
+            rtol=default_rtol if rtol is None else rtol,
+            atol=default_atol if atol is None else atol,
+            seed=seed,
+            samples=samples,
+            order=1,
+            timeout=timeout,
+            method="auto",
+            against=f"{ref_path}::{ref_name}",
+            device=device,
         )
         return cls(path, name, input_spec(shapes, at), settings)
 

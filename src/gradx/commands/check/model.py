@@ -64,6 +64,9 @@ class JacobianEntry:
     rel_error: float
     tolerance: float
     numeric_error: float
+    # --against: the reference run in the kernel's dtype (``autograd`` is then the kernel's value
+    # and ``numeric`` the reference in float64).
+    reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,25 @@ class GradientCause:
 
     id: str  # sign, factor, transposed, ignores_grad_output, missing, nan, swapped
     text: str
+
+
+@dataclass(frozen=True)
+class ErrorBudget:
+    """--against: how much one compared tensor may differ from the float64 reference.
+
+    An element passes when ``|kernel - float64| <= factor * (relative * |float64| + absolute)
+    + atol + rtol * |float64|``; ``relative`` and ``absolute`` bound the error of the reference
+    run in the kernel's dtype over the whole tensor (see docs/check.md).
+    """
+
+    quantity: str  # "out", "vjp 1 → x", "jacobian → x"
+    elements: int
+    kernel_error: float  # max |kernel - float64|
+    reference_error: float  # max |reference in the kernel's dtype - float64|
+    relative: float
+    absolute: float
+    factor: float
+    mismatches: int
 
 
 @dataclass(frozen=True)
@@ -116,6 +138,8 @@ class GradCheck:
     fallback_reason: str | None = None
     notes: tuple[str, ...] = ()
     at: tuple[tuple[str, str], ...] = ()  # short text of each input's value, for the report
+    against: str | None = None  # --against: the reference, ``FILE::NAME`` or its name
+    budgets: tuple[ErrorBudget, ...] = ()  # --against: one per compared tensor
 
 
 @dataclass(frozen=True)
@@ -202,6 +226,8 @@ class Settings:
     order: int = 1
     timeout: float | None = None
     method: str = Method.AUTO
+    against: str | None = None  # ``FILE::NAME`` of the reference implementation
+    device: str = "cpu"  # where the user's code runs: cpu, cuda, cuda:N or mps
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from gradx.commands.check.device import on_device
 from gradx.commands.check.engine import (
     NonFiniteOutput,
     check_output_is_usable,
@@ -37,7 +38,7 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
     """Check ``target`` on ``settings.samples`` input draws, to ``settings.order``."""
 
     def make(sample: int, positive: bool) -> Inputs:
-        return make_inputs(
+        inputs = make_inputs(
             target,
             spec,
             seed=settings.seed,
@@ -45,6 +46,7 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
             dtype=DType.parse(settings.dtype).torch,
             positive=positive,
         )
+        return on_device(inputs, settings.device)
 
     samples = settings.samples
     fixed = all(spec.values_for(name) is not None for name in target.tensor_params)

@@ -50,12 +50,15 @@ def _load(state: dict, path: str, name: str | None, spec, settings) -> tuple:
     from gradx.user_script.targets import find_targets, load_module, select
 
     try:
+        _require_device(settings)
         module = load_module(Path(path))
         found = find_targets(module)
         targets = [select(found, name)] if name else list(found.targets)
+        reference = _load_reference(settings, found)
     except GradxError as error:
         return ("load_error", error.message, error.detail)
     state.update(targets={t.name: t for t in targets}, spec=spec, settings=settings)
+    state["reference"] = reference
     infos = [
         TargetInfo(t.name, t.kind, t.line, tuple(p.name for p in t.params), t.tensor_params)
         for t in targets
@@ -63,10 +66,33 @@ def _load(state: dict, path: str, name: str | None, spec, settings) -> tuple:
     return ("loaded", infos, found.skipped if not name else ())
 
 
+def _require_device(settings) -> None:
+    device = getattr(settings, "device", "cpu")
+    if device != "cpu":
+        from gradx.commands.check.device import require_device
+
+        require_device(device)
+
+
+def _load_reference(settings, found):
+    if not getattr(settings, "against", None):
+        return None
+    from gradx.commands.check.reference_check import load_reference
+
+    return load_reference(settings.against, found)
+
+
 def _check(state: dict, name: str) -> tuple:
     from gradx.commands.check.session import check_target, flush_streams
 
-    result = check_target(state["targets"][name], state["spec"], state["settings"])
+    if state.get("reference") is not None:
+        from gradx.commands.check.reference_check import check_against
+
+        result = check_against(
+            state["targets"][name], state["reference"], state["spec"], state["settings"]
+        )
+    else:
+        result = check_target(state["targets"][name], state["spec"], state["settings"])
     flush_streams()
     return ("result", result)
 
