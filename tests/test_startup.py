@@ -47,6 +47,7 @@ def installed_gradx() -> str:
     return found
 
 
+@pytest.mark.slow
 def test_the_installed_command_runs_the_readme_example():
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
     done = subprocess.run(
@@ -84,6 +85,7 @@ def test_python_dash_m_gradx_works():
     assert done.returncode == 0 and done.stdout.startswith("gradx ")
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_stops_quietly_with_the_sigpipe_status():
     # `gradx eval ... --all | head -1`: the reader leaves early; no traceback, no "mismatch" code
     reader = subprocess.Popen(["head", "-n", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
