@@ -17,8 +17,81 @@ import typer
 from gradx import __version__
 from gradx.errors import ExitCode, GradxError
 
+try:  # typer 0.2x vendors click; older typers use click itself
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef]
+from typer.core import TyperGroup
+
+
+class _OneRedLineGroup(TyperGroup):
+    """typer's command group, except that bad usage is one red line and exit 2.
+
+    typer draws a usage line, a hint and a boxed panel for an unknown option or command;
+    gradx answers every kind of unusable input the same way: ``error: ...`` in red.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A flag takes no value, so help must not show one (typer writes "<bool>").
+        for command in (self, *self.commands.values()):
+            # --help is made on demand (and cached by click), the others are in .params
+            help_option = command.get_help_option(typer.Context(command))
+            for param in (*command.params, help_option):
+                if getattr(param, "is_flag", False) and param.metavar is None:
+                    param.metavar = ""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command line; usage errors become one red line (exit 2)."""
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except NoArgsIsHelpError as error:  # bare `gradx`: typer has printed the help
+            code = error.exit_code
+        except ClickException as error:
+            from gradx.render.console import print_error
+
+            print_error(GradxError(_usage_message(error)))
+            code = error.exit_code
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(error: ClickException) -> str:
+    """click's message as gradx says things: lower case, one line, where to look for help."""
+    import re
+
+    message = " ".join(error.format_message().split()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    # click's suggestions, "(Possible options: --csv, --json)" and ". Did you mean 'graph'?"
+    possible = re.search(r"\s*\(Possible options: (.*)\)$", message)
+    if possible:
+        names = possible.group(1).split(", ")
+        message = message[: possible.start()]
+        if len(names) <= 2:  # more is guessing
+            message += f"; did you mean {' or '.join(names)}?"
+    message = re.sub(r"\. Did you mean ", "; did you mean ", message)
+    ctx = getattr(error, "ctx", None)
+    if ctx is None:
+        return message
+    if message.startswith("no such command"):
+        name = message.split("'")[1] if "'" in message else ""
+        if f"--{name}" in {opt for p in ctx.command.params for opt in p.opts}:
+            return f"{message}; did you mean {ctx.command_path} --{name}?"
+    if "did you mean" in message:
+        return message
+    return f"{message} (see {ctx.command_path} --help)"
+
+
 app = typer.Typer(
     name="gradx",
+    cls=_OneRedLineGroup,
     help="A gradient explorer for PyTorch: see, check and explain derivatives.",
     no_args_is_help=True,
     add_completion=False,
@@ -190,7 +263,7 @@ def eval_command(
         typer.Option(
             "--save",
             metavar="FILE",
-            help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx[plot]).",
+            help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx\\[plot]).",
         ),
     ] = None,
 ) -> None:

@@ -134,9 +134,8 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
         blocks.append(Text.assemble(("TIMEOUT ", STYLE[Verdict.TIMEOUT]), (head, "bold")))
         blocks.append(
             _indented(
-                f"did not finish within {limit} (an endless loop at these inputs?); it was "
-                "stopped and the other targets were still checked. Raise --timeout if it is "
-                "just slow."
+                # one line at 80 columns; the table shows that the other targets went on
+                f"stopped after {limit} (an endless loop at these inputs?); raise --timeout if slow"
             )
         )
         blocks.append(Text(""))

@@ -161,13 +161,10 @@ def explain_script(
     occurrences = _from_run(run, catalog)
     if run.timed_out:
         seen = sorted({o.entry.id for o in occurrences})
-        detail = (
-            (f"autograd warnings seen before it was stopped: {', '.join(seen)}",) if seen else ()
-        )
+        warned = f"; autograd warnings seen before: {', '.join(seen)}" if seen else ""
         raise GradxError(
-            f"{script} did not finish within {timeout:g} s and was stopped; "
-            "raise the limit with --timeout SECONDS",
-            detail=(*detail, "(a script that waits for input or loops forever never ends)"),
+            f"{script} did not finish within {timeout:g} s (waiting for input or looping "
+            f"forever?) and was stopped; raise the limit with --timeout SECONDS{warned}"
         )
     anomaly_rerun = anomaly
     primary = _primary(occurrences)
