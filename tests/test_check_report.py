@@ -69,7 +69,9 @@ def test_text_for_timeout_error_and_explained_error():
     )  # fmt: skip
     text = plain_text(report, width=80)
     assert "TIMEOUT   spin" in text
-    assert "  stopped after 2 s (an endless loop at these inputs?); raise --timeout if slow\n" in text
+    assert (
+        "  stopped after 2 s (an endless loop at these inputs?); raise --timeout if slow\n" in text
+    )
     assert "RuntimeError: boom" in text
     assert "at s.py:10    y.add_(1)" in text
     assert "explained: A title" in text and "fix: A fix" in text
