@@ -155,9 +155,7 @@ def _vertical(report: EvalReport) -> Table:
             ):
                 blocks.add_row(f"{indent}{name}", fmt_value(value, digits))
             blocks.add_row(f"{indent}error", fmt_error(d.error))
-            blocks.add_row(
-                f"{indent}status", Text(d.status.value, style=STATUS_STYLE[d.status])
-            )
+            blocks.add_row(f"{indent}status", Text(d.status.value, style=STATUS_STYLE[d.status]))
     if report.hidden_rows:
         blocks.caption = _hidden_caption(report)
     blocks.caption_justify = "left"
