@@ -204,7 +204,8 @@ def _place_legend(sub, panel: Panel, plot: LinePlot, width: int, lo: float, hi: 
                 relative=True,
             )
             return hi
-    raised = hi + span_y * frac_y / (1 - frac_y)
+    # No free corner: make some room above the curves, but never squash them (at most 1/3).
+    raised = hi + span_y * min(frac_y / (1 - frac_y), 0.5)
     sub.legend(x=plot.stop, y=raised, ha="right", va="top", relative=True)
     return raised
 
@@ -223,10 +224,12 @@ def _caption(plot: LinePlot, width: int) -> list[str]:
         f"to {fmt_value(plot.stop, 6)}."
     ]
     for start, stop in plot.domain_gaps:
-        lines.append(
-            f"{GAP_SYMBOL} no value for {fmt_value(start, 6)} ≤ {plot.variable} ≤ "
-            f"{fmt_value(stop, 6)} (outside the domain)"
+        where = (
+            f"at {plot.variable} = {fmt_value(start, 6)}"
+            if start == stop
+            else f"for {fmt_value(start, 6)} ≤ {plot.variable} ≤ {fmt_value(stop, 6)}"
         )
+        lines.append(f"{GAP_SYMBOL} no value {where} (outside the domain)")
     lines.extend(plot.notes)
     if plot.hidden_notes:
         lines.append(f"... and {plot.hidden_notes} more special points (see the table or --json)")

@@ -379,23 +379,43 @@ def _gaps(xs: Sequence[float], values: Sequence[float]) -> tuple[tuple[float, fl
 
 
 def _ylim(values: Sequence[float]) -> tuple[float, float] | None:
-    """Limits that show the bulk of the curve: poles (tan, 1/x) would flatten everything else."""
+    """Limits that show the bulk of the curve: poles (tan, 1/x) would flatten everything else.
+
+    ``values`` are in x order, NaN where there is no value. Next to such a gap (a pole, as in
+    1/x at 0) the curve is cut to its central 90 %; elsewhere only extremes far outside the
+    central 96 % are cut. Curves leaving the limits are clipped by the renderers.
+    """
     finite = sorted(v for v in values if math.isfinite(v))
     if not finite:
         return None
     lo, hi = finite[0], finite[-1]
     if len(finite) >= 20:
-        cut = len(finite) // 50
+        pole = _has_gap(values)
+        cut = len(finite) // (20 if pole else 50)
         p_lo, p_hi = finite[cut], finite[-1 - cut]
         spread = p_hi - p_lo
-        # Only trim when the extremes are far outside the 2nd to 98th percentile.
-        if spread > 0 and (hi - lo) > 10 * spread:
-            lo, hi = p_lo - 0.5 * spread, p_hi + 0.5 * spread
+        # Only trim when the extremes are far outside the central values.
+        if spread > 0 and (hi - lo) > (3 if pole else 10) * spread:
+            margin = (0.1 if pole else 0.5) * spread
+            lo, hi = max(lo, p_lo - margin), min(hi, p_hi + margin)
     if hi == lo:
         pad = max(abs(hi) * 0.1, 1.0)
         return lo - pad, hi + pad
     pad = 0.05 * (hi - lo)
     return lo - pad, hi + pad
+
+
+def _has_gap(values: Sequence[float]) -> bool:
+    """Whether the curve stops somewhere inside the range (a value missing between values)."""
+    seen_value = seen_gap = False
+    for v in values:
+        if math.isfinite(v):
+            if seen_gap and seen_value:
+                return True
+            seen_value = True
+        elif seen_value:
+            seen_gap = True
+    return False
 
 
 def _coordinate(row: PointResult, name: str) -> float:
