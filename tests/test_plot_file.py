@@ -40,7 +40,8 @@ def test_svg_has_a_curve_and_legend_entry_for_each_series(run_cli, tmp_path):
     result = run_cli(
         "eval", "relu(x) - relu(-x)", "--range", "-2:2", "--order", "2", "--save", str(target)
     )
-    assert result.exit_code == 0, result.stderr
+    # f is x, but autograd's f' at 0 is relu'(0) + relu'(0) = 0: a mismatch, in the table too
+    assert result.exit_code == 1, result.stderr
     root = ET.parse(target).getroot()
     assert root.tag == f"{SVG}svg"
     curves = [

@@ -258,6 +258,14 @@ def eval_command(
             "--plot", help="Also draw f and its derivatives over the range on the terminal."
         ),
     ] = False,
+    overlay: Annotated[
+        bool,
+        typer.Option(
+            "--overlay",
+            help="With --plot or --save: draw f and its derivatives on the same axes (as d2l "
+            "does), not one panel each.",
+        ),
+    ] = False,
     save: Annotated[
         Path | None,
         typer.Option(
@@ -287,15 +295,17 @@ def eval_command(
             atol=atol,
         )
         prepared = PreparedEvaluation(request)
-        if plot or save is not None:
+        if plot or save is not None or overlay:
             from gradx.commands.eval.plot_data import check_plot_request
 
-            check_plot_request(request, prepared, terminal=plot, save=save, json_out=json_out)
+            check_plot_request(
+                request, prepared, terminal=plot, save=save, json_out=json_out, overlay=overlay
+            )
         _, code = run_and_emit(prepared, json_out=json_out, all_rows=all_rows, csv_path=csv_path)
         if plot or save is not None:
             from gradx.render.eval_plot_output import emit_plots
 
-            emit_plots(request, prepared, terminal=plot, save=save)
+            emit_plots(request, prepared, terminal=plot, save=save, overlay=overlay)
     raise typer.Exit(int(code))
 
 

@@ -9,12 +9,17 @@ from gradx.commands.eval.plot_data import LinePlot, collect_plot
 
 
 def emit_plots(
-    request: EvalRequest, prepared: PreparedEvaluation, *, terminal: bool, save: Path | None
+    request: EvalRequest,
+    prepared: PreparedEvaluation,
+    *,
+    terminal: bool,
+    save: Path | None,
+    overlay: bool = False,
 ) -> None:
     """Evaluate at plot resolution once, then print the terminal plot and/or save the file."""
     from gradx.render.console import stderr_console, stdout_console
 
-    plot = collect_plot(request, prepared)
+    plot = collect_plot(request, prepared, overlay=overlay)
     if terminal and isinstance(plot, LinePlot):
         from gradx.render.eval_plot_terminal import print_line_plot
 

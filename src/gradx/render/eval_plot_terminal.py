@@ -44,10 +44,12 @@ def render_line_plot(plot: LinePlot, *, width: int, colorless: bool) -> str:
     plotext.terminal.limit(False, False)  # our size, not the real terminal's
     rows = len(plot.panels)
     fig.plot_size(width, PANEL_HEIGHT * rows + 1)
-    fig.subplots(rows, 1)
+    if rows > 1:
+        fig.subplots(rows, 1)
     fig.theme("simple")  # coloured curves on the terminal's own background
     for number, panel in enumerate(plot.panels, start=1):
-        sub = fig.subplot(number, 1)
+        # plotext has no 1x1 grid of subplots: a single panel (--overlay) is the figure
+        sub = fig.subplot(number, 1) if rows > 1 else fig
         _draw_panel(sub, panel, plot, width=width, colorless=colorless)
         if number == rows:
             sub.label(_x_label(plot), axis="x")
