@@ -281,8 +281,15 @@ def eval_command(
     """
     with _user_errors():
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
-        from gradx.render.eval_output import run_and_emit
 
+        if plot or save is not None or overlay:  # cheap checks first: torch takes seconds
+            from gradx.commands.eval.plot_data import check_plot_options
+
+            check_plot_options(terminal=plot, save=save, json_out=json_out, overlay=overlay)
+        if csv_path is not None:
+            from gradx.atomic_file import check_writable
+
+            check_writable(csv_path)
         request = EvalRequest.from_cli(
             expression=expression,
             at=tuple(at or ()),
@@ -294,7 +301,9 @@ def eval_command(
             rtol=rtol,
             atol=atol,
         )
-        prepared = PreparedEvaluation(request)
+        prepared = PreparedEvaluation(request)  # imports torch and sympy
+        from gradx.render.eval_output import run_and_emit
+
         if plot or save is not None or overlay:
             from gradx.commands.eval.plot_data import check_plot_request
 

@@ -104,23 +104,16 @@ class SurfacePlot:
 Plot = LinePlot | SurfacePlot
 
 
-def check_plot_request(
-    request: EvalRequest,
-    prepared: PreparedEvaluation,
-    *,
-    terminal: bool,
-    save: Path | None,
-    json_out: bool,
-    overlay: bool = False,
+def check_plot_options(
+    *, terminal: bool, save: Path | None, json_out: bool, overlay: bool = False
 ) -> None:
-    """Refuse (GradxError, exit 2) a plot that cannot be drawn, before anything is evaluated."""
-    grid = prepared.grid
+    """Refuse (GradxError, exit 2) plot options that can never work, before torch is imported.
+
+    Only the options are looked at (no expression, no points), so a wrong ``--save out.jpg``
+    is refused at once rather than after seconds of imports.
+    """
     if overlay and not terminal and save is None:
         raise GradxError("--overlay draws a plot: add --plot (terminal) or --save FILE.png")
-    if overlay and len(grid.axes) == 2:
-        raise GradxError(
-            "--overlay draws curves over one variable; two ranges give a heatmap without it"
-        )
     if terminal and json_out:
         raise GradxError(
             "--plot draws on the terminal and cannot share stdout with --json; "
@@ -132,9 +125,33 @@ def check_plot_request(
                 f"--save {save}: the file name must end in {', '.join(SAVE_SUFFIXES)} "
                 "(the format follows the suffix)"
             )
+        from importlib.util import find_spec
+
+        if find_spec("matplotlib") is None:
+            raise GradxError(
+                "--save needs matplotlib, which is not installed: pip install 'gradx[plot]'"
+            )
         from gradx.atomic_file import check_writable
 
         check_writable(save)
+
+
+def check_plot_request(
+    request: EvalRequest,
+    prepared: PreparedEvaluation,
+    *,
+    terminal: bool,
+    save: Path | None,
+    json_out: bool,
+    overlay: bool = False,
+) -> None:
+    """Refuse (GradxError, exit 2) a plot that cannot be drawn, before anything is evaluated."""
+    grid = prepared.grid
+    check_plot_options(terminal=terminal, save=save, json_out=json_out, overlay=overlay)
+    if overlay and len(grid.axes) == 2:
+        raise GradxError(
+            "--overlay draws curves over one variable; two ranges give a heatmap without it"
+        )
     what = "--plot" if terminal else "--save"
     if not grid.axes:
         raise GradxError(
@@ -153,13 +170,6 @@ def check_plot_request(
             f"--plot draws one variable on the terminal; for {a.name} and {b.name} use "
             f"--save FILE.png (a heatmap with the gradient field), or fix one with --at {b.name}=1"
         )
-    if save is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise GradxError(
-                "--save needs matplotlib, which is not installed: pip install 'gradx[plot]'"
-            ) from None
 
 
 def collect_plot(
