@@ -77,6 +77,7 @@ class Catalog:
 
     entries: tuple[CatalogEntry, ...]
     advice: tuple[Text, ...]
+    traceback_advice: tuple[Text, ...] = ()  # only for input that has a traceback
 
     def get(self, entry_id: str) -> CatalogEntry | None:
         """The entry with this id (``snake_case`` is accepted for ``kebab-case``), or None."""
@@ -113,15 +114,22 @@ def parse_catalog(source: str) -> Catalog:
             raise ValueError(f"catalog: duplicate id {entry.id!r}")
         seen.add(entry.id)
     general = data.get("general", {})
-    advice = tuple(
-        Text(en=en, zh=zh)
-        for en, zh in zip(
-            _strings(general, "advice_en", "general"),
-            _strings(general, "advice_zh", "general"),
-            strict=True,
+
+    def texts(name: str) -> tuple[Text, ...]:
+        return tuple(
+            Text(en=en, zh=zh)
+            for en, zh in zip(
+                _strings(general, f"{name}_en", "general"),
+                _strings(general, f"{name}_zh", "general"),
+                strict=True,
+            )
         )
+
+    return Catalog(
+        entries=entries,
+        advice=texts("advice"),
+        traceback_advice=texts("traceback_advice") if "traceback_advice_en" in general else (),
     )
-    return Catalog(entries=entries, advice=advice)
 
 
 def _entry(raw: dict, index: int) -> CatalogEntry:

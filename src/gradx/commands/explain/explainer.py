@@ -156,6 +156,7 @@ def explain_script(
     if not timeout > 0:
         raise GradxError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     check_script(script)
+    source = _checked_source(script)
     catalog = load_catalog()
     run = run_script(script, args, timeout=timeout, anomaly=anomaly)
     occurrences = _from_run(run, catalog)
@@ -188,6 +189,13 @@ def explain_script(
                     for o in occurrences
                 ]
     exception = run.exception
+    printed = run.stdout_tail.splitlines()
+    accumulation = None
+    if not occurrences and exception is None and run.exit_code is not None:
+        from gradx.commands.explain.pitfalls import gradient_accumulation
+
+        found = gradient_accumulation(source)
+        accumulation = (found.first, found.second) if found is not None else None
     summary = RunSummary(
         script=str(script),
         args=args,
@@ -197,6 +205,9 @@ def explain_script(
         where=user_frame(_frames_from_events(exception.get("frames", []))) if exception else None,
         anomaly_rerun=anomaly_rerun,
         output_tail=tuple(run.stderr_tail.splitlines()[-15:]) if not occurrences else (),
+        printed=tuple(printed[-_PRINTED_LINES:]),
+        printed_omitted=max(0, len(printed) - _PRINTED_LINES),
+        accumulation=accumulation,
     )
     unrecognised = ()
     if exception and not any(o.position == 0 for o in occurrences):
@@ -204,6 +215,26 @@ def explain_script(
     return _explanation(
         occurrences, catalog, lang, source="run", unrecognised=unrecognised, run=summary
     )
+
+
+_PRINTED_LINES = 20  # of the script's own output, shown before the explanation
+
+
+def _checked_source(script: Path) -> str:
+    """The script's text; a syntax error is unusable input (exit 2), as under gradx check."""
+    from gradx.user_script.targets import syntax_error
+
+    try:
+        raw = script.read_bytes()
+    except OSError as exc:
+        raise GradxError(f"cannot read {script}: {exc.strerror or exc}") from None
+    try:
+        compile(raw, str(script), "exec", dont_inherit=True)  # compiled only, never run here
+    except SyntaxError as exc:
+        raise syntax_error(script, exc) from None
+    except ValueError as exc:  # null bytes
+        raise GradxError(f"{script.name} is not a Python source file: {exc}") from None
+    return raw.decode("utf-8", errors="replace")
 
 
 def _outcome(run) -> str:  # noqa: ANN001 - runner.ScriptRun
@@ -436,7 +467,11 @@ def _explanation(
     run: RunSummary | None = None,
 ) -> Explanation:
     findings = tuple(_finding(o, lang, occurrences) for o in occurrences)
-    advice = () if findings else tuple(text.get(lang) for text in catalog.advice)
+    # a script that ran to its end (or died of a signal) left no traceback to read
+    traceback = run is None or run.outcome == "error"
+    general = (*(catalog.traceback_advice if traceback else ()), *catalog.advice)
+    specific = run is not None and run.accumulation is not None  # a pitfall was explained
+    advice = () if findings or specific else tuple(text.get(lang) for text in general)
     return Explanation(
         findings=findings,
         lang=lang,

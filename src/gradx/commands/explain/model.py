@@ -72,6 +72,9 @@ class RunSummary:
     where: SourceLine | None = None  # the user frame of that exception
     anomaly_rerun: bool = False  # True when the script was run again under anomaly detection
     output_tail: tuple[str, ...] = ()  # the last lines the script printed (stderr), for context
+    printed: tuple[str, ...] = ()  # the last lines the script printed on stdout
+    printed_omitted: int = 0  # earlier stdout lines not kept
+    accumulation: tuple[int, int] | None = None  # lines of two backward() calls whose grads add up
 
 
 @dataclass(frozen=True)
