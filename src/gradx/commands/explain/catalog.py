@@ -69,6 +69,7 @@ class CatalogEntry:
     after: str
     docs: tuple[str, ...]
     anomaly_rerun: bool
+    aliases: tuple[str, ...] = ()  # other names people look it up by (retain-graph)
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,20 @@ class Catalog:
     advice: tuple[Text, ...]
     traceback_advice: tuple[Text, ...] = ()  # only for input that has a traceback
 
+    def __post_init__(self) -> None:
+        names = [e.id for e in self.entries] + [a for e in self.entries for a in e.aliases]
+        clash = sorted({n for n in names if names.count(n) > 1})
+        if clash:
+            raise ValueError(f"catalog: an id or alias names two entries: {', '.join(clash)}")
+
     def get(self, entry_id: str) -> CatalogEntry | None:
         """The entry with this id (``snake_case`` is accepted for ``kebab-case``), or None."""
         wanted = entry_id.strip().lower().replace("_", "-")
         for entry in self.entries:
             if entry.id == wanted:
+                return entry
+        for entry in self.entries:
+            if wanted in entry.aliases:
                 return entry
         return None
 
@@ -91,6 +101,11 @@ class Catalog:
     def ids(self) -> tuple[str, ...]:
         """Every entry id, in catalog order."""
         return tuple(entry.id for entry in self.entries)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every id and alias (what ``gradx explain-error NAME`` accepts)."""
+        return (*self.ids, *(a for entry in self.entries for a in entry.aliases))
 
 
 @cache
@@ -162,8 +177,12 @@ def _entry(raw: dict, index: int) -> CatalogEntry:
             unless.append(re.compile(squeeze_pattern(source), re.IGNORECASE))
         except re.error as error:
             raise ValueError(f"catalog: {where}: bad unless pattern {source!r}: {error}") from None
+    aliases = _strings(raw, "aliases", where)
+    if not all(_ID.match(alias) for alias in aliases):
+        raise ValueError(f"catalog: {where}: aliases must be kebab-case")
     return CatalogEntry(
         id=entry_id,
+        aliases=aliases,
         kind=kind,
         exception=_string(raw, "exception", where),
         title=_text(raw, "title", where),

@@ -95,7 +95,8 @@ def explain_entry(entry_id: str, lang: str) -> Explanation:
     entry = catalog.get(entry_id)
     if entry is None:
         wanted = entry_id.strip().lower().replace("_", "-")
-        close = get_close_matches(wanted, catalog.ids, n=3, cutoff=0.5)
+        named = get_close_matches(wanted, catalog.names, n=3, cutoff=0.5)
+        close = list(dict.fromkeys(e.id for n in named if (e := catalog.get(n))))[:3]
         hint = (
             f"did you mean {' or '.join(close)}?"
             if close
