@@ -526,12 +526,29 @@ def graph_command(
             "--backward/--no-backward", help="Run backward and show each leaf's gradient."
         ),
     ] = True,
+    frozen: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frozen",
+            metavar="NAME",
+            help="Give this leaf requires_grad=False (a constant, a frozen parameter). Repeatable.",
+        ),
+    ] = None,
+    gradient: Annotated[
+        str | None,
+        typer.Option(
+            "--gradient",
+            metavar="VALUES",
+            help="The vector backward() gets for a non-scalar output: 1,0,0,0 or "
+            "[[1,0],[0,1]] (default: ones, the gradient of output.sum()).",
+        ),
+    ] = None,
 ) -> None:
     """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
 
     Examples: gradx graph "2*x*x" --at x=0,1,2,3 · gradx graph model.py::loss --depth 6.
-    Exit codes: 0 every leaf that requires grad got a gradient; 1 one did not, or backward
-    failed; 2 unusable input.
+    Exit codes: 0 every leaf that requires grad got a gradient; 1 one did not, backward
+    failed, or a saved tensor was changed through .data; 2 unusable input.
     """
     with _user_errors():
         from gradx.commands.graph.sources import expression_graph, is_script_target, script_graph
@@ -543,12 +560,25 @@ def graph_command(
             check_writable(dot)
         if is_script_target(target):
             graph = script_graph(
-                target, tuple(at or ()), tuple(shape or ()), dtype, backward=backward
+                target,
+                tuple(at or ()),
+                tuple(shape or ()),
+                dtype,
+                backward=backward,
+                frozen=tuple(frozen or ()),
+                gradient=gradient,
             )
         else:
             if shape:
                 raise GradxError("--shape is for a file target; for an expression use --at")
-            graph = expression_graph(target, tuple(at or ()), dtype, backward=backward)
+            graph = expression_graph(
+                target,
+                tuple(at or ()),
+                dtype,
+                backward=backward,
+                frozen=tuple(frozen or ()),
+                gradient=gradient,
+            )
         code = emit_graph(graph, depth=depth, json_out=json_out, dot_path=dot)
     raise typer.Exit(int(code))
 
