@@ -35,7 +35,7 @@ def test_json_document_matches_the_schema_in_the_docs():
     target = doc["targets"][0]
     assert set(target) == {
         "name", "kind", "line", "verdict", "inputs", "entries_checked", "worst", "checks",
-        "error", "timeout", "seconds",
+        "error", "timeout", "seconds", "values",
     }  # fmt: skip
     check = target["checks"][0]
     assert set(check) == {

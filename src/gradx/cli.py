@@ -357,7 +357,7 @@ def check_command(
     timeout: Annotated[
         float,
         typer.Option("--timeout", metavar="SECONDS", help="Time limit per target."),
-    ] = 60.0,
+    ] = 20.0,
     dtype: DtypeOption = "float64",
     rtol: RtolOption = None,
     atol: AtolOption = None,
@@ -371,6 +371,12 @@ def check_command(
     ] = "auto",
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of the report.")
+    ] = False,
+    values: Annotated[
+        bool,
+        typer.Option(
+            "--values", help="Also show each target's inputs and the gradients autograd gives."
+        ),
     ] = False,
 ) -> None:
     """Check the gradients of the functions, autograd.Functions and nn.Modules in a file.
@@ -397,9 +403,9 @@ def check_command(
             atol=atol,
             method=method,
         )
-        with CheckProgress() as progress:
+        with CheckProgress(timeout=timeout) as progress:
             report = request.run(on_event=progress)
-        emit(report, json_out=json_out)
+        emit(report, json_out=json_out, values=values)
     raise typer.Exit(report.exit_code)
 
 
