@@ -278,3 +278,15 @@ def test_a_misspelt_alias_suggests_its_entry(run_cli):
     result = run_cli("explain-error", "retain-grap")
     assert result.exit_code == 2
     assert "did you mean backward-twice" in result.stderr
+
+
+def test_traceback_advice_only_for_input_with_a_traceback(run_cli):
+    plain = run_cli("explain-error", "something odd happened").stdout
+    assert "Read the last line of the traceback" not in plain
+    assert "General advice" in plain
+    pasted = run_cli(
+        "explain-error",
+        'Traceback (most recent call last):\n  File "t.py", line 3, in <module>\n'
+        "    main()\nValueError: odd\n",
+    ).stdout
+    assert "Read the last line of the traceback first" in pasted

@@ -75,7 +75,13 @@ def explain_text(text: str, lang: str, *, truncated: bool = False) -> Explanatio
     unrecognised = _unrecognised(paste, recognised_lines, keywords)
     notes = ("input-truncated",) if truncated else ()
     return _explanation(
-        occurrences, catalog, lang, source="text", unrecognised=unrecognised, notes=notes
+        occurrences,
+        catalog,
+        lang,
+        source="text",
+        unrecognised=unrecognised,
+        notes=notes,
+        traceback="Traceback (most recent call last)" in text or 'File "' in text,
     )
 
 
@@ -466,10 +472,12 @@ def _explanation(
     unrecognised: tuple[str, ...] = (),
     notes: tuple[str, ...] = (),
     run: RunSummary | None = None,
+    traceback: bool | None = None,
 ) -> Explanation:
     findings = tuple(_finding(o, lang, occurrences) for o in occurrences)
-    # a script that ran to its end (or died of a signal) left no traceback to read
-    traceback = run is None or run.outcome == "error"
+    if traceback is None:
+        # a script that ran to its end (or died of a signal) left no traceback to read
+        traceback = run is None or run.outcome == "error"
     general = (*(catalog.traceback_advice if traceback else ()), *catalog.advice)
     specific = run is not None and run.accumulation is not None  # a pitfall was explained
     advice = () if findings or specific else tuple(text.get(lang) for text in general)
