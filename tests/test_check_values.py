@@ -85,6 +85,7 @@ def test_values_and_the_inputs_a_target_rejected(run_cli, script, monkeypatch):
     assert document["settings"]["timeout"] == DEFAULT_TIMEOUT == 20.0
 
 
+@pytest.mark.slow
 def test_without_values_the_report_shows_none(run_cli, script, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     result = run_cli("check", f"{script}::squares")
