@@ -58,6 +58,8 @@ class _OneRedLineGroup(TyperGroup):
 
             print_error(GradxError(_usage_message(error)))
             code = error.exit_code
+        except typer.Abort:  # end of input where a prompt waited
+            code = 130
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)
