@@ -32,6 +32,7 @@ def script(name: str) -> str:
     return str(SCRIPTS / name)
 
 
+@pytest.mark.slow
 def test_a_correct_file_passes_with_exit_0_and_main_block_not_run():
     result = _run(script("correct.py"))
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -66,6 +67,7 @@ def test_a_wrong_file_exits_1_with_ranked_tables_and_causes():
     assert row.split()[:2] == ["out[3]", "x[3]"]
 
 
+@pytest.mark.slow
 def test_hang_crash_and_raise_are_isolated_and_the_rest_is_still_checked():
     result = _run(script("isolation.py"), "--timeout", "2", "--json")
     assert result.exit_code == 1
@@ -90,6 +92,7 @@ def test_hang_crash_and_raise_are_isolated_and_the_rest_is_still_checked():
     assert in_place["title"] and in_place["fix"]  # explained by gradx explain-error's catalog
 
 
+@pytest.mark.slow
 def test_one_target_by_name_and_nondifferentiable_exits_0():
     result = _run(script("kinks.py") + "::relu", "--at", "x=0")
     assert result.exit_code == 0, result.stdout
@@ -98,6 +101,7 @@ def test_one_target_by_name_and_nondifferentiable_exits_0():
     assert "shifted_abs" not in result.stdout
 
 
+@pytest.mark.slow
 def test_order_2_and_samples_label_each_check():
     result = _run(script("second_order.py"), "--order", "2", "--samples", "2", "--seed", "5")
     assert result.exit_code == 1
@@ -171,6 +175,7 @@ def test_a_syntax_error_exits_2_before_any_worker_starts(tmp_path):
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_the_parent_process_never_imports_torch():
     code = (
         "import sys\n"

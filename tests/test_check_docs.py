@@ -21,6 +21,7 @@ def test_the_readme_has_a_check_example():
     assert examples()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "shown"), examples(), ids=lambda v: v[:50])
 def test_readme_check_example_prints_what_it_shows(run_cli, monkeypatch, command, shown):
     monkeypatch.setenv("COLUMNS", "100")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ ALARM = [Status.OK, Status.NONDIFFERENTIABLE, Status.DOMAIN, Status.MISMATCH]
 POINTS = st.sampled_from([0.0, 1.0, -1.0, 0.5, -2.0, 3.0, 1e-8, 100.0, -0.3])
 
 
+@pytest.mark.slow
 @settings(
     max_examples=int(__import__("os").environ.get("GRADX_FUZZ_EXAMPLES", "400")),
     deadline=None,

@@ -45,3 +45,22 @@ def test_update_mode_rewrites_a_changed_file_and_still_fails(tmp_path):
     with pytest.raises(AssertionError):
         compare_golden(path, "newer\n", update=False)
     assert path.read_text(encoding="utf-8") == "new\n"
+
+
+# The same reports on narrower terminals: columns are left out, then points become blocks,
+# but a number is never split across lines.
+NARROW = {
+    "eval_hessian": ["x**2*y + sin(y)", "--at", "x=1,y=2", "--order", "2"],
+    "eval_tiny_numbers": ["sin(x)", "--at", "x=2*pi", "--at", "1e-300", "--at", "-1.5"],
+    "eval_kinks": CASES["eval_kinks"],
+}
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+@pytest.mark.parametrize("name", sorted(NARROW))
+def test_rendered_output_matches_golden_at_each_width(run_cli, golden, monkeypatch, name, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = run_cli("eval", *NARROW[name])
+    assert result.exit_code in (0, 1), result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    golden(f"{name}_w{width}", result.stdout)

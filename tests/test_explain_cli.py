@@ -257,3 +257,36 @@ def test_help_documents_the_exit_codes(run_cli):
     for option in ("--run", "--timeout", "--anomaly", "--list", "--json", "--lang"):
         assert option in result.stdout
     assert "(default: from LC_ALL, LC_MESSAGES or LANG)" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("name", "entry_id"),
+    [
+        ("retain-graph", "backward-twice"),
+        ("retain_graph", "backward-twice"),
+        ("if-tensor", "tensor-bool-ambiguous"),
+        ("nan-gradient", "anomaly-nan"),
+    ],
+)
+def test_an_entry_is_found_by_its_aliases(run_cli, name, entry_id):
+    result = run_cli("explain-error", name, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["findings"][0]["id"] == entry_id
+
+
+def test_a_misspelt_alias_suggests_its_entry(run_cli):
+    result = run_cli("explain-error", "retain-grap")
+    assert result.exit_code == 2
+    assert "did you mean backward-twice" in result.stderr
+
+
+def test_traceback_advice_only_for_input_with_a_traceback(run_cli):
+    plain = run_cli("explain-error", "something odd happened").stdout
+    assert "Read the last line of the traceback" not in plain
+    assert "General advice" in plain
+    pasted = run_cli(
+        "explain-error",
+        'Traceback (most recent call last):\n  File "t.py", line 3, in <module>\n'
+        "    main()\nValueError: odd\n",
+    ).stdout
+    assert "Read the last line of the traceback first" in pasted

@@ -8,6 +8,7 @@ catastrophic backtracking would show up.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -75,6 +76,7 @@ def explained_or_clean_error(text: str) -> None:
     assert result.recognised or result.advice
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=2000))
 def test_any_text_gives_a_result_or_a_clean_error(text: str):
@@ -87,12 +89,14 @@ def test_pattern_fragments_in_any_order(text: str):
     explained_or_clean_error(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(fragment_text.filter(bool), st.integers(min_value=100, max_value=3000))
 def test_long_repetitions_do_not_backtrack(text: str, times: int):
     explained_or_clean_error(text * times)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

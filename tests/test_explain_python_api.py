@@ -67,6 +67,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_install_appends_the_explanation_to_autograd_errors_only():
     result = _run_python(
         """

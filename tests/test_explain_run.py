@@ -183,10 +183,10 @@ def test_a_script_waiting_for_input_does_not_hang(run_cli):
 def test_a_script_that_never_ends_is_stopped(run_cli):
     result = run_cli("explain-error", "--run", str(SCRIPTS / "never_ends.py"), "--timeout", "2")
     assert result.exit_code == 2
-    assert (
-        "never_ends.py did not finish within 2 s and was stopped; raise the limit with --timeout SECONDS"
-        in result.stderr
-    )
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1  # one red line, however it was stopped
+    assert lines[0].startswith("error: ") and "never_ends.py did not finish within 2 s" in lines[0]
+    assert lines[0].endswith("and was stopped; raise the limit with --timeout SECONDS")
 
 
 def test_run_output_for_people_shows_the_users_frame_and_hides_library_frames(run_cli):
@@ -240,3 +240,47 @@ def test_gradcheck_on_float32_reports_the_warning_as_the_cause_of_the_mismatch(r
     assert [c["id"] for c in mismatch["causes"] if c["applies"]] == ["low-precision"]
     line = line_of("gradcheck_float32.py", "torch.autograd.gradcheck(")
     assert mismatch["where"]["line"] == warning["where"]["line"] == line
+
+
+def test_the_scripts_own_output_is_shown(run_cli):
+    result = run_cli("explain-error", "--run", str(SCRIPTS / "no_autograd_error.py"))
+    assert "no_autograd_error.py printed:\n  ok True\n" in result.stdout
+    code, document = run_json(run_cli, "no_autograd_error.py")
+    assert document["run"]["printed"] == ["ok True"]
+
+
+def test_a_clean_run_gets_no_advice_about_a_traceback_it_does_not_have(run_cli):
+    result = run_cli("explain-error", "--run", str(SCRIPTS / "no_autograd_error.py"))
+    assert "ran to the end without an autograd error" in result.stdout
+    assert "Read the last line of the traceback" not in result.stdout
+    assert "last frame that is your own file" not in result.stdout
+    assert "General advice" in result.stdout
+
+
+def test_gradients_that_silently_accumulate_are_pointed_out(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run_cli("explain-error", "--run", str(SCRIPTS / "grad_accumulates.py"))
+    out = result.stdout
+    assert "  tensor([ 0.,  4.,  8., 12.])\n  tensor([ 1.,  5.,  9., 13.])\n" in out
+    assert (
+        "But gradients accumulate: backward() at line 10 adds to the .grad that backward() at line 7 left"
+        in out
+    )
+    assert "x.grad.zero_()" in out
+    assert "General advice" not in out
+    code, document = run_json(run_cli, "grad_accumulates.py")
+    assert document["run"]["gradient_accumulation"] == {"first_line": 7, "second_line": 10}
+
+
+def test_a_syntax_error_is_unusable_input_as_under_check(run_cli, tmp_path):
+    script = tmp_path / "syntax_error.py"
+    script.write_text("import torch\nx = torch.ones(2, requires_grad=True)\nif x.sum() > 0\n")
+    script = str(script)
+    explained = run_cli("explain-error", "--run", script)
+    checked = run_cli("check", script)
+    assert explained.exit_code == checked.exit_code == 2
+    assert (
+        explained.stderr.splitlines()[0] == "error: syntax error in syntax_error.py:3: expected ':'"
+    )
+    assert explained.stderr == checked.stderr
+    assert explained.stdout == ""

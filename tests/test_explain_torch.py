@@ -414,6 +414,24 @@ def vmap_control_flow():
     torch.vmap(_branches)(torch.ones(3))
 
 
+def tensor_bool_ambiguous():
+    # d2l's control flow, given a vector: `if a > 0` needs one truth value
+    a = torch.randn(3, requires_grad=True)
+    if a > 0:
+        return a * 2
+    return a * 100
+
+
+def tensor_to_scalar_many_elements():
+    a = torch.randn(3, requires_grad=True)
+    return a.item()
+
+
+def tensor_as_index_many_elements():
+    steps = torch.tensor([3, 4])
+    return list(range(steps))
+
+
 def vmap_randomness():
     torch.vmap(lambda x: x * torch.rand(1))(torch.ones(3))
 
@@ -690,3 +708,23 @@ def test_describe_exception_follows_the_chain():
     except ValueError as wrapped:
         described = gradx.commands.explain.describe_exception(wrapped)
     assert described is not None and described.entry_id == "backward-twice"
+
+
+@pytest.mark.parametrize(
+    "reproduce",
+    [
+        lambda: bool(torch.ones(0)),  # no values
+        lambda: (torch.ones(2) > 0) and True,
+        lambda: max(torch.ones(2), torch.zeros(2)),
+    ],
+    ids=["empty", "and", "builtin-max"],
+)
+def test_python_control_flow_on_tensors_is_one_entry(reproduce):
+    exc, _ = _run(reproduce)
+    assert explain_exception(exc, "en").entry_id == "tensor-bool-ambiguous"
+
+
+def test_float_of_a_vector_is_the_to_scalar_entry():
+    exc, _ = _run(lambda: float(torch.ones(3)))
+    assert isinstance(exc, ValueError)
+    assert explain_text(f"ValueError: {exc}", "en").entry_id == "tensor-to-scalar-many-elements"

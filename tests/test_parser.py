@@ -171,3 +171,12 @@ def test_expression_like_text_gives_a_tree_or_a_clean_error(text):
         parse_expression(text)
     except GradxError as error:
         assert error.message and "\n" not in error.message
+
+
+@pytest.mark.parametrize("name", ["dot", "sum", "mean", "norm", "matmul"])
+def test_vector_operations_get_their_meaning_for_numbers_not_a_lookalike(name):
+    with pytest.raises(GradxError) as caught:
+        parse_expression(f"2*{name}(x, x)")
+    message = caught.value.message
+    assert message.startswith(f"unknown function {name!r}: expressions work on numbers")
+    assert "did you mean" not in message  # dot is not cot

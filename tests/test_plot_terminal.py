@@ -116,3 +116,29 @@ def test_impossible_plots_are_refused_before_any_output(run_cli, args, message):
     assert message in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+def test_a_pole_is_clipped_so_the_curve_keeps_its_shape_and_the_gap_is_worded(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run_cli("eval", "1/x", "--range", "-2:2", "--plot")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    top = next(i for i, line in enumerate(lines) if "┌" in line and "┤" not in line)
+    bottom = next(i for i in range(top, len(lines)) if "└┬" in lines[i])
+    f_panel = "\n".join(lines[top:bottom])
+    ticks = [float(line.split("┤")[0]) for line in f_panel.splitlines() if "┤" in line]
+    assert max(ticks) <= 100 and min(ticks) >= -100  # not stretched by 1/x -> ±102 at 0
+    assert max(ticks) - min(ticks) <= 30
+    # the hyperbola spans many rows of the panel instead of a flat line
+    curve_rows = [line for line in f_panel.splitlines() if any("⠁" <= c <= "⣿" for c in line)]
+    assert len(curve_rows) >= 6
+    assert "░ no value at x = 0 (outside the domain)" in result.stdout
+    assert "0 ≤ x ≤ 0" not in result.stdout
+
+
+def test_a_pole_in_a_derivative_is_clipped_to_its_bulk():
+    plot = line_plot("1/x", "-2:2")
+    lo, hi = plot.panels[1].ylim
+    assert -200 < lo < -20 and hi < 20  # -1/x**2 reaches -10404 next to 0
+    far = line_plot("exp(x)", "0:10").panels[0].ylim
+    assert far[1] >= math.exp(10)  # a large value without a pole is not cut

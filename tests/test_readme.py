@@ -30,10 +30,23 @@ def test_readme_example_prints_what_the_readme_shows(run_cli, monkeypatch, comma
     assert printed.strip("\n") == shown.strip("\n")
 
 
-def test_readme_quick_start_has_exactly_the_two_commands_ci_runs():
+def test_readme_quick_start_has_the_cpu_torch_step_and_the_two_commands_ci_runs():
     text = README.read_text(encoding="utf-8")
     quick = text.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    assert quick.strip().splitlines() == ['pip install -e ".[dev]"', "pytest"]
+    assert quick.strip().splitlines() == [
+        "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+        'pip install -e ".[dev]"',
+        "pytest",
+    ]
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert 'pip install --quiet -e ".[dev]"' in ci
+    # CI, too, installs a CPU torch before the project, then runs the whole suite.
+    assert ci.index("pip install --quiet torch") < ci.index('pip install --quiet -e ".[dev]"')
     assert "\npytest\n" in ci
+
+
+def test_readme_names_the_uv_steps_and_the_fast_tier_the_markers_define():
+    text = README.read_text(encoding="utf-8")
+    assert "uv pip install torch --index-url https://download.pytorch.org/whl/cpu" in text
+    assert 'pytest -m "not slow"' in text
+    pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"slow:' in pyproject

@@ -33,6 +33,22 @@ def test_help_imports_neither_torch_nor_sympy(args):
     assert run_probe(args) == ""
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "sin(x)", "--range", "0:1", "--save", "out.jpg"],
+        ["eval", "sin(x)", "--range", "0:1", "--plot", "--json"],
+        ["eval", "sin(x)", "--range", "0:1", "--overlay"],
+        ["eval", "sin(x)", "--at", "1", "--csv", "/no/such/folder/rows.csv"],
+        ["eval", "sin(x", "--at", "1"],
+        ["eval", "sin(x)", "--at", "1", "--dtype", "float16"],
+    ],
+    ids=["save-jpg", "plot-json", "overlay-alone", "csv-folder", "syntax", "dtype"],
+)
+def test_unusable_eval_options_are_refused_before_torch_is_imported(args):
+    assert run_probe(args) == ""
+
+
 def test_importing_gradx_is_cheap():
     code = "import sys, gradx; print(sorted(m for m in ('torch', 'sympy', 'rich', 'typer') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -47,6 +63,7 @@ def installed_gradx() -> str:
     return found
 
 
+@pytest.mark.slow
 def test_the_installed_command_runs_the_readme_example():
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
     done = subprocess.run(
@@ -84,6 +101,7 @@ def test_python_dash_m_gradx_works():
     assert done.returncode == 0 and done.stdout.startswith("gradx ")
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_stops_quietly_with_the_sigpipe_status():
     # `gradx eval ... --all | head -1`: the reader leaves early; no traceback, no "mismatch" code
     reader = subprocess.Popen(["head", "-n", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)

@@ -18,8 +18,88 @@ from gradx import __version__
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType, Method
 
+try:  # typer 0.2x vendors click; older typers use click itself
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import (  # type: ignore[no-redef,import-not-found]
+        ClickException,
+        NoArgsIsHelpError,
+    )
+from typer.core import TyperGroup
+
+
+class _OneRedLineGroup(TyperGroup):
+    """typer's command group, except that bad usage is one red line and exit 2.
+
+    typer draws a usage line, a hint and a boxed panel for an unknown option or command;
+    gradx answers every kind of unusable input the same way: ``error: ...`` in red.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A flag takes no value, so help must not show one (typer writes "<bool>").
+        for command in (self, *self.commands.values()):
+            # --help is made on demand (and cached by click), the others are in .params
+            help_option = command.get_help_option(typer.Context(command))
+            for param in (*command.params, help_option):
+                if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+                    param.metavar = ""
+
+    def main(  # type: ignore[override]
+        self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra
+    ):
+        """Run the command line; usage errors become one red line (exit 2)."""
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except NoArgsIsHelpError as error:  # bare `gradx`: typer has printed the help
+            code = error.exit_code
+        except ClickException as error:
+            from gradx.render.console import print_error
+
+            print_error(GradxError(_usage_message(error)))
+            code = error.exit_code
+        except typer.Abort:  # end of input where a prompt waited
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(error: ClickException) -> str:
+    """click's message as gradx says things: lower case, one line, where to look for help."""
+    import re
+
+    message = " ".join(error.format_message().split()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    # click's suggestions, "(Possible options: --csv, --json)" and ". Did you mean 'graph'?"
+    possible = re.search(r"\s*\(Possible options: (.*)\)$", message)
+    if possible:
+        names = possible.group(1).split(", ")
+        message = message[: possible.start()]
+        if len(names) <= 2:  # more is guessing
+            message += f"; did you mean {' or '.join(names)}?"
+    message = re.sub(r"\. Did you mean ", "; did you mean ", message)
+    ctx = getattr(error, "ctx", None)
+    if ctx is None:
+        return message
+    if message.startswith("no such command"):
+        name = message.split("'")[1] if "'" in message else ""
+        if f"--{name}" in {opt for p in ctx.command.params for opt in p.opts}:
+            return f"{message}; did you mean {ctx.command_path} --{name}?"
+    if "did you mean" in message:
+        return message
+    return f"{message} (see {ctx.command_path} --help)"
+
+
 app = typer.Typer(
     name="gradx",
+    cls=_OneRedLineGroup,
     help="A gradient explorer for PyTorch: see, check and explain derivatives.",
     no_args_is_help=True,
     add_completion=False,
@@ -198,12 +278,20 @@ def eval_command(
             "--plot", help="Also draw f and its derivatives over the range on the terminal."
         ),
     ] = False,
+    overlay: Annotated[
+        bool,
+        typer.Option(
+            "--overlay",
+            help="With --plot or --save: draw f and its derivatives on the same axes (as d2l "
+            "does), not one panel each.",
+        ),
+    ] = False,
     save: Annotated[
         Path | None,
         typer.Option(
             "--save",
             metavar="FILE",
-            help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx[plot]).",
+            help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx\\[plot]).",
         ),
     ] = None,
 ) -> None:
@@ -215,6 +303,14 @@ def eval_command(
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
         from gradx.render.eval_output import eval_writers, print_table
 
+        if plot or save is not None or overlay:  # cheap checks first: torch takes seconds
+            from gradx.commands.eval.plot_data import check_plot_options
+
+            check_plot_options(terminal=plot, save=save, json_out=json_out, overlay=overlay)
+        if csv_path is not None:
+            from gradx.atomic_file import check_writable
+
+            check_writable(csv_path)
         request = EvalRequest.from_cli(
             expression=expression,
             at=tuple(at or ()),
@@ -226,11 +322,14 @@ def eval_command(
             rtol=rtol,
             atol=atol,
         )
-        prepared = PreparedEvaluation(request)
-        if plot or save is not None:
+        prepared = PreparedEvaluation(request)  # imports torch and sympy
+
+        if plot or save is not None or overlay:
             from gradx.commands.eval.plot_data import check_plot_request
 
-            check_plot_request(request, prepared, terminal=plot, save=save, json_out=json_out)
+            check_plot_request(
+                request, prepared, terminal=plot, save=save, json_out=json_out, overlay=overlay
+            )
         with eval_writers(prepared.header, json_out=json_out, csv_path=csv_path) as writers:
             report = prepared.run(keep_all_rows=all_rows, on_rows=writers.sink)
             writers.finish(report)
@@ -240,7 +339,7 @@ def eval_command(
             from gradx.commands.eval.plot_data import collect_plot
             from gradx.render.eval_plot_output import emit_plots
 
-            emit_plots(collect_plot(request, prepared), terminal=plot, save=save)
+            emit_plots(collect_plot(request, prepared, overlay=overlay), terminal=plot, save=save)
     raise _exit_for(report)
 
 
@@ -283,7 +382,7 @@ def check_command(
     timeout: Annotated[
         float,
         typer.Option("--timeout", metavar="SECONDS", help="Time limit per target."),
-    ] = 60.0,
+    ] = 20.0,
     dtype: DtypeOption = DType.FLOAT64,
     rtol: RtolOption = None,
     atol: AtolOption = None,
@@ -310,6 +409,12 @@ def check_command(
     ] = "cpu",
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of the report.")
+    ] = False,
+    values: Annotated[
+        bool,
+        typer.Option(
+            "--values", help="Also show each target's inputs and the gradients autograd gives."
+        ),
     ] = False,
 ) -> None:
     """Check the gradients of the functions, autograd.Functions and nn.Modules in a file.
@@ -338,9 +443,9 @@ def check_command(
             against=against,
             device=device,
         )
-        with CheckProgress() as progress:
+        with CheckProgress(timeout=timeout) as progress:
             report = request.run(on_event=progress)
-        emit(report, json_out=json_out)
+        emit(report, json_out=json_out, values=values)
     raise _exit_for(report)
 
 
@@ -466,12 +571,29 @@ def graph_command(
             "--backward/--no-backward", help="Run backward and show each leaf's gradient."
         ),
     ] = True,
+    frozen: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frozen",
+            metavar="NAME",
+            help="Give this leaf requires_grad=False (a constant, a frozen parameter). Repeatable.",
+        ),
+    ] = None,
+    gradient: Annotated[
+        str | None,
+        typer.Option(
+            "--gradient",
+            metavar="VALUES",
+            help="The vector backward() gets for a non-scalar output: 1,0,0,0 or "
+            "[[1,0],[0,1]] (default: ones, the gradient of output.sum()).",
+        ),
+    ] = None,
 ) -> None:
     """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
 
     Examples: gradx graph "2*x*x" --at x=0,1,2,3 · gradx graph model.py::loss --depth 6.
-    Exit codes: 0 every leaf that requires grad got a gradient; 1 one did not, or backward
-    failed; 2 unusable input.
+    Exit codes: 0 every leaf that requires grad got a gradient; 1 one did not, backward
+    failed, or a saved tensor was changed through .data; 2 unusable input.
     """
     with _user_errors():
         from gradx.commands.graph.sources import expression_graph, is_script_target, script_graph
@@ -484,12 +606,25 @@ def graph_command(
             check_writable(dot)
         if is_script_target(target):
             graph = script_graph(
-                target, tuple(at or ()), tuple(shape or ()), dtype, backward=backward
+                target,
+                tuple(at or ()),
+                tuple(shape or ()),
+                dtype,
+                backward=backward,
+                frozen=tuple(frozen or ()),
+                gradient=gradient,
             )
         else:
             if shape:
                 raise GradxError("--shape is for a file target; for an expression use --at")
-            graph = expression_graph(target, tuple(at or ()), dtype, backward=backward)
+            graph = expression_graph(
+                target,
+                tuple(at or ()),
+                dtype,
+                backward=backward,
+                frozen=tuple(frozen or ()),
+                gradient=gradient,
+            )
         emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot)
     raise _exit_for(graph)
 

@@ -35,6 +35,7 @@ from gradx.expression.vocabulary import (
     MAX_LOG_MAGNITUDE,
     MAX_NODES,
     MAX_VARIABLES,
+    NOT_PER_ELEMENT,
     REFUSED_NAMES,
     all_function_names,
     canonical_name,
@@ -313,6 +314,11 @@ class _Builder:
 def _unknown_function_message(name: str) -> str:
     if name.startswith("_"):
         return f"name {name!r} not allowed: names may not start with '_'"
+    if name.lower() in NOT_PER_ELEMENT:
+        return (
+            f"unknown function {name!r}: expressions work on numbers, one per variable; "
+            f"{NOT_PER_ELEMENT[name.lower()]}"
+        )
     close = difflib.get_close_matches(name, all_function_names(), n=1, cutoff=0.6)
     if not close and (name.lower() in FUNCTIONS or name.lower() in ALIASES):
         close = [name.lower()]

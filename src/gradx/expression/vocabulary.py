@@ -101,6 +101,23 @@ REFUSED_NAMES: dict[str, str] = {
     "oo": "infinity is not allowed as input",
 }
 
+# Vector and matrix operations typed from d2l and torch code. The language is per element
+# (each variable is one number), so an unknown name here gets what it means for numbers
+# rather than the nearest spelling (dot is not cot).
+NOT_PER_ELEMENT: dict[str, str] = {
+    "dot": "the dot product of two numbers is their product: dot(x, x) is x*x",
+    "inner": "the inner product of two numbers is their product: x*y",
+    "outer": "the outer product of two numbers is their product: x*y",
+    "matmul": "the product of two numbers is x*y",
+    "mm": "the product of two numbers is x*y",
+    "mv": "the product of two numbers is x*y",
+    "bmm": "the product of two numbers is x*y",
+    "sum": "the sum of one number is the number itself: sum(x**2) is x**2",
+    "mean": "the mean of one number is the number itself",
+    "prod": "the product of one number is the number itself",
+    "norm": "the norm of a number is abs(x)",
+}
+
 # Limits against abuse: the parser refuses anything beyond them.
 MAX_EXPRESSION_LENGTH = 2000
 MAX_DEPTH = 200

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Sequence
 from typing import IO, Any
 
 from rich import box
@@ -53,11 +54,17 @@ ORDER_LABEL = {1: "first derivatives", 2: "second derivatives (double backward)"
 # ---------------------------------------------------------------------------- text
 
 
-def render_report(report: CheckReport, console: Console) -> None:
-    """Print the whole report: header, one row per target, details, notes, summary."""
+def render_report(report: CheckReport, console: Console, *, values: bool = False) -> None:
+    """Print the whole report: header, one row per target, details, notes, summary.
+
+    With ``values``: each target's inputs and gradients too (``--values``), shaped.
+    """
     console.print(header_line(report))
     console.print(overview(report))
     for target in report.targets:
+        if values:
+            for block in values_block(target):
+                console.print(block)
         for block in details(target, report):
             console.print(block)
     notes = notes_lines(report)
@@ -160,9 +167,8 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
         blocks.append(Text.assemble(("TIMEOUT ", STYLE[Verdict.TIMEOUT]), (head, "bold")))
         blocks.append(
             _indented(
-                f"did not finish within {limit} (an endless loop at these inputs?); it was "
-                "stopped and the other targets were still checked. Raise --timeout if it is "
-                "just slow."
+                # one line at 80 columns; the table shows that the other targets went on
+                f"stopped after {limit} (an endless loop at these inputs?); raise --timeout if slow"
             )
         )
         blocks.append(Text(""))
@@ -175,6 +181,8 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
             source = f"    {error.source}" if error.source else ""
             where = "in the backward of" if error.in_backward else "at"
             lines.append(f"{where} {error.location}{source}")
+        if error.inputs_hint:
+            lines.append(error.inputs_hint)
         if error.title:
             lines.append(f"explained: {error.title} (gradx explain-error tells more)")
         if error.fix:
@@ -188,6 +196,53 @@ def details(target: TargetResult, report: CheckReport) -> list[Any]:
         elif check.verdict is Verdict.NONDIFFERENTIABLE:
             blocks.extend(_kinks(check, head, report))
     return blocks
+
+
+def values_block(target: TargetResult) -> list[Any]:
+    """``--values``: the inputs of the first draw and their gradients, matrices as matrices."""
+    if not target.values:
+        return []
+    verdict = target.verdict
+    blocks: list[Any] = [
+        Text.assemble(
+            (f"{verdict.value.upper()} ", STYLE[verdict]), (target.name, "bold"), " values"
+        )
+    ]
+    grid = Table(box=None, show_header=True, header_style="dim", pad_edge=False, padding=(0, 2))
+    grid.add_column("input", no_wrap=True)
+    grid.add_column("value", no_wrap=True)
+    of_sum = any(v.of_sum for v in target.values)
+    grid.add_column("gradient of output.sum()" if of_sum else "gradient", no_wrap=True)
+    for item in target.values:
+        grad = "— (none reaches it)" if item.grad is None else _shaped(item.grad, item.shape)
+        grid.add_row(item.name, _shaped(item.values, item.shape), grad)
+    blocks.append(Padding(grid, (0, 0, 0, 2), expand=False))
+    blocks.append(Text(""))
+    return blocks
+
+
+def _shaped(values: Sequence[float], shape: Sequence[int]) -> str:
+    """``[[1, 2],\n [3, 4]]``: a matrix one row per line, columns aligned; else one line."""
+    numbers = [f"{v:.6g}" for v in values]
+    if not shape:
+        return numbers[0]
+    if len(shape) == 2 and shape[0] > 1:
+        width = max(len(n) for n in numbers)
+        cols = shape[1]
+        rows = [
+            ", ".join(n.rjust(width) for n in numbers[r * cols : (r + 1) * cols])
+            for r in range(shape[0])
+        ]
+        return "[[" + "],\n [".join(rows) + "]]"
+    return _nested(numbers, shape)
+
+
+def _nested(numbers: Sequence[str], shape: Sequence[int]) -> str:
+    if len(shape) <= 1:
+        return "[" + ", ".join(numbers) + "]"
+    step = len(numbers) // shape[0] if shape[0] else 0
+    inner = (_nested(numbers[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0]))
+    return "[" + ", ".join(inner) + "]"
 
 
 def _indented(text: str) -> Padding:
@@ -438,9 +493,20 @@ def _target(t: TargetResult) -> dict[str, Any]:
             "title": t.error.title,
             "fix": t.error.fix,
             "in_backward": t.error.in_backward,
+            "inputs_hint": t.error.inputs_hint,
         },
         "timeout": t.timeout,
         "seconds": round(t.seconds, 3),
+        "values": [
+            {
+                "name": v.name,
+                "shape": list(v.shape),
+                "values": [json_number(x) for x in v.values],
+                "grad": None if v.grad is None else [json_number(x) for x in v.grad],
+                "grad_of_sum": v.of_sum,
+            }
+            for v in t.values
+        ],
     }
 
 
@@ -518,9 +584,11 @@ class CheckProgress:
 
     DELAY = 0.5
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, timeout: float | None = None) -> None:
         from gradx.render.console import stderr_console
 
+        self.timeout = timeout
+        self.target_start = time.monotonic()
         self.console = console or stderr_console()
         self.enabled = self.console.is_terminal
         self.start = time.monotonic()
@@ -543,6 +611,7 @@ class CheckProgress:
             return
         if event[0] == "start":
             self.total, self.current = event[2], event[3]
+            self.target_start = time.monotonic()
         elif event[0] == "done":
             self.done = event[1] + 1
         if self.progress is None and time.monotonic() - self.start >= self.DELAY:
@@ -551,11 +620,18 @@ class CheckProgress:
             if not self.current:
                 description = "importing torch and the file"
             else:
-                description = f"checking {self.current}" if self.done < self.total else "done"
+                description = self.describe(time.monotonic() - self.target_start)
             self.progress.update(
                 self.task, total=max(self.total, 1), completed=self.done, description=description
             )
             self.progress.refresh()
+
+    def describe(self, elapsed: float) -> str:
+        """``checking d2l_loop 12 s of 20 s``: the target and its time against the limit."""
+        if self.done >= self.total:
+            return "done"
+        limit = f" of {self.timeout:g} s" if self.timeout else ""
+        return f"checking {self.current} {elapsed:.0f} s{limit}"
 
     def _begin(self) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -572,7 +648,7 @@ class CheckProgress:
         self.progress.start()
 
 
-def emit(report: CheckReport, *, json_out: bool) -> None:
+def emit(report: CheckReport, *, json_out: bool, values: bool = False) -> None:
     """Print the report to stdout: the JSON document or the rich report."""
     import sys
 
@@ -581,4 +657,4 @@ def emit(report: CheckReport, *, json_out: bool) -> None:
     if json_out:
         write_json(report, sys.stdout)
     else:
-        render_report(report, stdout_console())
+        render_report(report, stdout_console(), values=values)

@@ -44,10 +44,12 @@ def render_line_plot(plot: LinePlot, *, width: int, colorless: bool) -> str:
     plotext.terminal.limit(False, False)  # our size, not the real terminal's
     rows = len(plot.panels)
     fig.plot_size(width, PANEL_HEIGHT * rows + 1)
-    fig.subplots(rows, 1)
+    if rows > 1:
+        fig.subplots(rows, 1)
     fig.theme("simple")  # coloured curves on the terminal's own background
     for number, panel in enumerate(plot.panels, start=1):
-        sub = fig.subplot(number, 1)
+        # plotext has no 1x1 grid of subplots: a single panel (--overlay) is the figure
+        sub = fig.subplot(number, 1) if rows > 1 else fig
         _draw_panel(sub, panel, plot, width=width, colorless=colorless)
         if number == rows:
             sub.label(_x_label(plot), axis="x")
@@ -202,7 +204,8 @@ def _place_legend(sub, panel: Panel, plot: LinePlot, width: int, lo: float, hi: 
                 relative=True,
             )
             return hi
-    raised = hi + span_y * frac_y / (1 - frac_y)
+    # No free corner: make some room above the curves, but never squash them (at most 1/3).
+    raised = hi + span_y * min(frac_y / (1 - frac_y), 0.5)
     sub.legend(x=plot.stop, y=raised, ha="right", va="top", relative=True)
     return raised
 
@@ -221,10 +224,12 @@ def _caption(plot: LinePlot, width: int) -> list[str]:
         f"to {fmt_value(plot.stop, 6)}."
     ]
     for start, stop in plot.domain_gaps:
-        lines.append(
-            f"{GAP_SYMBOL} no value for {fmt_value(start, 6)} ≤ {plot.variable} ≤ "
-            f"{fmt_value(stop, 6)} (outside the domain)"
+        where = (
+            f"at {plot.variable} = {fmt_value(start, 6)}"
+            if start == stop
+            else f"for {fmt_value(start, 6)} ≤ {plot.variable} ≤ {fmt_value(stop, 6)}"
         )
+        lines.append(f"{GAP_SYMBOL} no value {where} (outside the domain)")
     lines.extend(plot.notes)
     if plot.hidden_notes:
         lines.append(f"... and {plot.hidden_notes} more special points (see the table or --json)")

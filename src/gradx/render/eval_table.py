@@ -23,7 +23,7 @@ STATUS_STYLE = {
 def render_report(report: EvalReport, console: Console) -> None:
     """Print the whole report: formulas, table, notes and the summary line."""
     console.print(formulas(report))
-    console.print(table(report))
+    console.print(table(report, console))
     notes = notes_table(report)
     if notes is not None:
         console.print(notes)
@@ -50,41 +50,117 @@ def _squash(text: str) -> str:
     return text.replace(" ", "").replace("**", "^").replace("*", "·")
 
 
-def table(report: EvalReport) -> Table:
-    """One row per point (per point and derivative when there are several derivatives)."""
+# Columns left out, in this order, when the table is wider than the terminal: the references
+# are summed up by the error column, and --json/--csv keep every column.
+DROPPABLE = (("numeric",), ("numeric", "symbolic"))
+
+
+def table(report: EvalReport, console: Console | None = None) -> Table:
+    """One row per point (per point and derivative when there are several derivatives).
+
+    A number is never wrapped: when the table is wider than ``console``, the reference columns
+    are left out (the caption says so), and when even that is too wide each point becomes a
+    block of ``name value`` lines.
+    """
+    grid = _grid(report, dropped=())
+    if console is None or _fits(grid, console):
+        return grid
+    for dropped in DROPPABLE:
+        grid = _grid(report, dropped)
+        if _fits(grid, console):
+            them = "them" if len(dropped) > 1 else "it"
+            grid.caption = _join_caption(
+                grid.caption,
+                f"{', '.join(dropped)} left out at {console.width} columns (--json has {them})",
+            )
+            grid.caption_justify = "left"
+            return grid
+    return _vertical(report)
+
+
+def _fits(grid: Table, console: Console) -> bool:
+    from rich.measure import Measurement
+
+    # measured without the terminal's limit, which Measurement would clamp it to
+    unlimited = console.options.update(max_width=1_000_000)
+    return Measurement.get(console, unlimited, grid).maximum <= console.width
+
+
+def _join_caption(first: object, second: str) -> str:
+    return f"{first}\n{second}" if first else second
+
+
+def _grid(report: EvalReport, dropped: tuple[str, ...]) -> Table:
     h = report.header
     digits = TABLE_DIGITS
     several = len(h.keys) > 1
     grid = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    # Numbers wrap rather than lose digits behind an ellipsis on a narrow terminal.
+    # A number is one cell that never wraps: a wrapped "2.44929e-16" reads as 2.44929.
     for name in h.variables:
-        grid.add_column(name, justify="right", overflow="fold")
-    grid.add_column("f", justify="right", overflow="fold")
+        grid.add_column(name, justify="right", no_wrap=True)
+    grid.add_column("f", justify="right", no_wrap=True)
     if several:
         grid.add_column("derivative", no_wrap=True)
-    for name in ("autograd", "symbolic", "numeric", "error"):
-        grid.add_column(name, justify="right", overflow="fold")
+    references = [name for name in ("autograd", "symbolic", "numeric") if name not in dropped]
+    for name in (*references, "error"):
+        grid.add_column(name, justify="right", no_wrap=True)
     grid.add_column("status", no_wrap=True)
     for row in report.rows:
         cells_point = [fmt_value(v, digits) for _, v in row.at] + [fmt_value(row.value, digits)]
         for k, d in enumerate(row.derivatives):
             lead = cells_point if k == 0 else [""] * len(cells_point)
             middle = [key_label(d.key, h.variables)] if several else []
+            values = {"autograd": d.autograd, "symbolic": d.symbolic, "numeric": d.numeric}
             grid.add_row(
                 *lead,
                 *middle,
-                fmt_value(d.autograd, digits),
-                fmt_value(d.symbolic, digits),
-                fmt_value(d.numeric, digits),
+                *(fmt_value(values[name], digits) for name in references),
                 fmt_error(d.error),
                 Text(d.status.value, style=STATUS_STYLE[d.status]),
             )
     if report.hidden_rows:
-        grid.caption = (
-            f"{report.hidden_rows:,} more rows not shown (the first non-ok rows, the worst "
-            "errors and both ends are shown); --all prints every row"
-        )
+        grid.caption = _hidden_caption(report)
     return grid
+
+
+def _hidden_caption(report: EvalReport) -> str:
+    return (
+        f"{report.hidden_rows:,} more rows not shown (the first non-ok rows, the worst "
+        "errors and both ends are shown); --all prints every row"
+    )
+
+
+def _vertical(report: EvalReport) -> Table:
+    """Each point as a block of ``name value`` lines, for terminals too narrow for columns."""
+    h = report.header
+    digits = TABLE_DIGITS
+    several = len(h.keys) > 1
+    blocks = Table(show_header=False, box=None, pad_edge=False, show_edge=False)
+    blocks.add_column(no_wrap=True)
+    blocks.add_column(no_wrap=True)
+    for i, row in enumerate(report.rows):
+        if i:
+            blocks.add_row("", "")
+        for name, value in row.at:
+            blocks.add_row(Text(name, style="bold"), fmt_value(value, digits))
+        blocks.add_row(Text("f", style="bold"), fmt_value(row.value, digits))
+        for d in row.derivatives:
+            indent = "  " if several else ""
+            if several:
+                blocks.add_row(Text(key_label(d.key, h.variables), style="bold"), "")
+            columns: tuple[tuple[str, float | None], ...] = (
+                ("autograd", d.autograd),
+                ("symbolic", d.symbolic),
+                ("numeric", d.numeric),
+            )
+            for name, number in columns:
+                blocks.add_row(f"{indent}{name}", fmt_value(number, digits))
+            blocks.add_row(f"{indent}error", fmt_error(d.error))
+            blocks.add_row(f"{indent}status", Text(d.status.value, style=STATUS_STYLE[d.status]))
+    if report.hidden_rows:
+        blocks.caption = _hidden_caption(report)
+    blocks.caption_justify = "left"
+    return blocks
 
 
 def notes_table(report: EvalReport) -> Table | None:

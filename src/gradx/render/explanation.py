@@ -49,6 +49,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "run_other": "{script} raised an error that is not an autograd error gradx knows:",
         "run_anomaly": "The script was run again with torch.autograd.set_detect_anomaly(True).",
         "output_tail": "Last lines it printed on stderr:",
+        "printed": "{script} printed:",
+        "printed_omitted": "  … {n} earlier line(s) not shown",
+        "accumulation": "But gradients accumulate: backward() at line {second} adds to the .grad that backward() at line {first} left, because nothing zeroes it between them. Each .grad is then the sum of both gradients.",
+        "accumulation_loop": "But gradients accumulate: backward() at line {second} runs in a loop that never zeroes .grad, so every iteration adds its gradient to the previous ones.",
+        "accumulation_fix": "If you want each gradient on its own, zero it before the next backward(): x.grad.zero_() (or x.grad = None, or optimizer.zero_grad() in a training loop). Accumulating on purpose (several batches, one step) is fine.",
         "input-truncated": "Only the last 4 MiB of the input were read.",
         "summary": "In one line",
         "list_header": "{n} entries (gradx explain-error ID explains one)",
@@ -80,6 +85,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "run_other": "{script} 抛出了一个 gradx 不认识的非 autograd 错误：",
         "run_anomaly": "脚本已在 torch.autograd.set_detect_anomaly(True) 下重新运行。",
         "output_tail": "它在 stderr 上打印的最后几行：",
+        "printed": "{script} 的输出：",
+        "printed_omitted": "  … 前面还有 {n} 行未显示",
+        "accumulation": "但是梯度会累加：第 {second} 行的 backward() 把梯度加到第 {first} 行的 backward() 留下的 .grad 上，因为两者之间没有清零。于是每个 .grad 都是两次梯度之和。",
+        "accumulation_loop": "但是梯度会累加：第 {second} 行的 backward() 在一个从不清零 .grad 的循环里，每次迭代都把梯度加到之前的梯度上。",
+        "accumulation_fix": "如果想让每次的梯度各自独立，在下一次 backward() 之前清零：x.grad.zero_()（或 x.grad = None，训练循环中用 optimizer.zero_grad()）。有意累加（多个批次、一次更新）则没有问题。",
         "input-truncated": "只读取了输入的最后 4 MiB。",
         "summary": "一句话",
         "list_header": "共 {n} 条（gradx explain-error ID 查看其中一条）",
@@ -111,6 +121,13 @@ def print_explanation(explanation: Explanation, console: Console | None = None) 
     for note in explanation.notes:
         _print_wrapped(console, text.get(note, note), 0, "dim")
     run = explanation.run
+    if run is not None and run.printed:
+        console.print(_text(text["printed"].format(script=_display_path(run.script)), "bold"))
+        if run.printed_omitted:
+            console.print(_text(text["printed_omitted"].format(n=run.printed_omitted), "dim"))
+        for line in run.printed:
+            console.print(_text("  " + line), soft_wrap=True)
+        console.print()
     if run is not None and run.anomaly_rerun and explanation.findings:
         _print_wrapped(console, text["run_anomaly"], 0, "dim")
     for index, finding in enumerate(explanation.findings):
@@ -193,6 +210,12 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
         elif run.outcome == "finished":
             message = text["run_clean"].format(script=name, status=run.exit_status)
             _print_wrapped(console, message, 0, "warning")
+            if run.accumulation is not None:
+                first, second = run.accumulation
+                key = "accumulation_loop" if first == second else "accumulation"
+                console.print()
+                _print_wrapped(console, text[key].format(first=first, second=second), 0, "caution")
+                _print_wrapped(console, text["accumulation_fix"], 0)
         else:
             message = text["run_crashed"].format(script=name, status=run.exit_status)
             _print_wrapped(console, message, 0, "warning")
@@ -206,8 +229,9 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
             _print_wrapped(console, text["found_lines"], 0)
             for line in explanation.unrecognised:
                 console.print(_text("  " + line))
-    console.print()
-    console.print(_text(text["advice"], "bold"))
+    if explanation.advice:
+        console.print()
+        console.print(_text(text["advice"], "bold"))
     for advice in explanation.advice:
         _print_bullet(console, "• ", advice, 2)
     if run is None:
@@ -354,6 +378,12 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
             "exception": run.exception or None,
             "where": _line_json(run.where),
             "anomaly_rerun": run.anomaly_rerun,
+            "printed": list(run.printed),
+            "gradient_accumulation": (
+                None
+                if run.accumulation is None
+                else {"first_line": run.accumulation[0], "second_line": run.accumulation[1]}
+            ),
         },
     }
 

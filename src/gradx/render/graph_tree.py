@@ -33,6 +33,7 @@ MAX_LEAF_ROWS = 16  # beyond it: the first and last leaves, and a count
 CUT_WORDS = {
     "detach": ".detach()",
     "data": ".data",
+    "data-write": "a write through .data",
     "no_grad": "torch.no_grad()",
     "item": ".item()",
     "tolist": ".tolist()",
@@ -118,6 +119,10 @@ def _plain_number(saved: SavedValue) -> bool:
 
 
 def _saved(saved: SavedValue, graph: AutogradGraph) -> str:
+    if saved.written is not None:
+        write = graph.cuts[saved.written]
+        where = f" at {write.location}" if write.location else ""
+        return f"{saved.name}={saved.refers_to or (_values(saved.tensor) if saved.tensor else '')} ✎ changed through .data{where}"
     if saved.tensor is None:
         return f"{saved.name}={saved.text}"
     if saved.cut is not None:
@@ -148,6 +153,7 @@ def leaves_table(graph: AutogradGraph) -> Table:
     table.add_column("shape", no_wrap=True)
     table.add_column("dtype", no_wrap=True)
     table.add_column("requires_grad")
+    table.add_column("value", overflow="fold")
     table.add_column("gradient after backward", overflow="fold")
     leaves: list[Leaf | None] = list(graph.leaves)
     hidden = 0
@@ -157,13 +163,14 @@ def leaves_table(graph: AutogradGraph) -> Table:
         leaves = leaves[:keep] + [None] + leaves[-4:]
     for leaf in leaves:
         if leaf is None:
-            table.add_row(f"… {hidden} more", "", "", "", "")
+            table.add_row(f"… {hidden} more", "", "", "", "", "")
             continue
         table.add_row(
             leaf.name,
             _shape(leaf.tensor.shape),
             leaf.tensor.dtype,
             "yes" if leaf.requires_grad else "no",
+            _values(leaf.tensor, rows=True),
             _gradient_cell(leaf, graph),
         )
     return table
@@ -177,7 +184,7 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph) -> Text:
     if graph.backward_skipped:
         return Text("— (no backward pass)", style="dim")
     if leaf.grad is not None:
-        return Text(_values(leaf.grad), style="good")
+        return Text(_values(leaf.grad, rows=True), style="good")
     why = "not connected to the output"
     if leaf.cut_by:
         cuts = [graph.cuts[i] for i in leaf.cut_by]
@@ -191,6 +198,18 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph) -> Text:
 def footer_lines(graph: AutogradGraph, view: GraphView) -> list[Text]:
     """How backward was called (or failed), notes, leaves without gradient, the node counts."""
     lines = [Text(f"backward: {graph.backward}")]
+    writes = {s.written for s in graph.corrupted_saved}
+    for index in sorted(w for w in writes if w is not None):
+        write = graph.cuts[index]
+        where = f" at {write.location}" if write.location else ""
+        code = f" ({write.code})" if write.code else ""
+        lines.append(
+            Text(
+                f"✎ a tensor saved for backward was changed through .data{where}{code}: "
+                "backward used the changed values, so the gradients above are wrong",
+                style="alert",
+            )
+        )
     if graph.backward_error is not None:
         lines.append(Text(f"backward failed: {graph.backward_error}", style="alert"))
         lines.append(Text('  gradx explain-error "<the message>" explains autograd errors'))
@@ -237,15 +256,53 @@ def _shape(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _values(info: TensorInfo) -> str:
+def _values(info: TensorInfo, rows: bool = False) -> str:
+    """The values in their shape: ``[[1, 2], [3, 4]]``; with ``rows`` a matrix is one row per
+    line, its columns aligned."""
     if info.values is not None:
         numbers = [fmt_value(v, 6) for v in info.values]
-        return numbers[0] if not info.shape else "[" + ", ".join(numbers) + "]"
+        if not info.shape:
+            return numbers[0]
+        if rows and len(info.shape) == 2 and info.shape[0] > 1:
+            width = max(len(n) for n in numbers)
+            cols = info.shape[1]
+            lines = [
+                ", ".join(n.rjust(width) for n in numbers[r * cols : (r + 1) * cols])
+                for r in range(info.shape[0])
+            ]
+            return "[[" + "],\n [".join(lines) + "]]"
+        return _nested(numbers, info.shape)
     if info.norm is not None:
         return f"‖·‖ = {fmt_value(info.norm, 6)}"
     return "…"
 
 
+def _nested(numbers: Sequence[str], shape: Sequence[int]) -> str:
+    if len(shape) <= 1:
+        return "[" + ", ".join(numbers) + "]"
+    step = len(numbers) // shape[0] if shape[0] else 0
+    return (
+        "["
+        + ", ".join(_nested(numbers[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0]))
+        + "]"
+    )
+
+
 def view_group(graph: AutogradGraph, view: GraphView) -> Group:
     """Everything ``render_graph`` prints, as one renderable (for tests and embedding)."""
-    return Group(graph_tree(graph, view), leaves_table(graph), *footer_lines(graph, view))
+    return Group(
+        *printed_lines(graph),
+        graph_tree(graph, view),
+        leaves_table(graph),
+        *footer_lines(graph, view),
+    )
+
+
+def printed_lines(graph: AutogradGraph) -> list[Text]:
+    """What the user's file printed while it was loaded and called, apart from gradx's output."""
+    if not graph.printed:
+        return []
+    lines = [Text(f"{graph.title.split('::')[0]} printed:", style="bold")]
+    lines.extend(Text("│ " + line, style="dim") for line in graph.printed)
+    lines.append(Text(""))
+    return lines

@@ -153,6 +153,19 @@ class ErrorInfo:
     title: str | None = None  # gradx explain catalog title, for autograd errors
     fix: str | None = None  # the catalog's one-line fix
     in_backward: bool = False  # raised by backward: ``location`` is the forward line of the op
+    inputs_hint: str | None = None  # the target rejected inputs gradx drew: which, how to set them
+
+
+@dataclass(frozen=True)
+class InputValues:
+    """A differentiated input of the first draw, and the gradient autograd gives it (for small
+    inputs only: ``gradx check --values``)."""
+
+    name: str
+    shape: tuple[int, ...]
+    values: tuple[float, ...]  # flattened
+    grad: tuple[float, ...] | None  # flattened; None when no gradient reaches it
+    of_sum: bool  # the output has several elements: the gradient is that of output.sum()
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,7 @@ class TargetResult:
     error: ErrorInfo | None = None
     timeout: float | None = None  # the limit that was hit, for TIMEOUT
     seconds: float = 0.0
+    values: tuple[InputValues, ...] = ()  # inputs and gradients of the first draw, when small
 
     @property
     def inputs(self) -> tuple[InputInfo, ...]:

@@ -33,7 +33,7 @@ from gradx.commands.check.model import (
 from gradx.errors import GradxError
 from gradx.user_script.spec import InputSpec, check_file
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 20.0  # per target: about what a learner waits for an endless loop
 LOAD_TIMEOUT = 120.0  # importing torch and the user's file; not part of any target's limit
 _TICK = 0.1
 _EOF = object()

@@ -88,6 +88,7 @@ def check_with(
     method = Method.parse(settings.method)
     checks: list[GradCheck] = []
     inputs: Inputs | None = None
+    first_inputs: Inputs | None = None
     try:
         for sample in range(samples if samples is not None else settings.samples):
             inputs = make(sample, False)
@@ -101,6 +102,8 @@ def check_with(
                 inputs = make(sample, True)
                 problem = problem_from_inputs(inputs)
                 check_output_is_usable(problem)
+            if sample == 0:
+                first_inputs = inputs  # after a positive redraw: what was checked
             at = tuple(
                 (n, describe_value(t)) for n, t in zip(inputs.names, inputs.tensors, strict=True)
             )
@@ -133,8 +136,91 @@ def check_with(
         info = error_info(exc, file)
         if info.location is None and inputs is not None:
             info = _locate_in_forward(info, inputs, file)
+        if inputs is not None and inputs.random and not checks:
+            from dataclasses import replace
+
+            info = replace(info, inputs_hint=_inputs_hint(inputs, name))
         return _result(name, kind, line, checks, start, info)
-    return _result(name, kind, line, checks, start, None)
+    result = _result(name, kind, line, checks, start, None)
+    if first_inputs is not None:
+        from dataclasses import replace
+
+        result = replace(result, values=input_values(first_inputs))
+    return result
+
+
+MAX_VALUES = 64  # input elements in all, beyond which no values are kept
+
+
+def input_values(inputs: Inputs) -> tuple:
+    """Each differentiated input of ``inputs`` with the gradient autograd gives it (of
+    ``output.sum()`` for a non-scalar output); () when they are large or the call fails."""
+    from gradx.commands.check.model import InputValues
+
+    if sum(t.numel() for t in inputs.tensors) > MAX_VALUES:
+        return ()
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs.tensors]
+    try:
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
+            outputs = [
+                o
+                for o in _tensors(inputs.call(leaves))
+                if o.requires_grad and o.is_floating_point()
+            ]
+            if not outputs:
+                return ()
+            total = sum(o.sum() for o in outputs)
+            grads = torch.autograd.grad(total, leaves, allow_unused=True)
+    except Exception:  # noqa: BLE001 - values are extra information; the check stands without
+        return ()
+    several = sum(o.numel() for o in outputs) > 1
+    return tuple(
+        InputValues(
+            name=name,
+            shape=tuple(int(n) for n in leaf.shape),
+            values=tuple(float(v) for v in leaf.detach().flatten().tolist()),
+            grad=None if grad is None else tuple(float(v) for v in grad.flatten().tolist()),
+            of_sum=several,
+        )
+        for name, leaf, grad in zip(inputs.names, leaves, grads, strict=True)
+    )
+
+
+def _tensors(value: object) -> list:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in _tensors(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _tensors(item)]
+    return []
+
+
+def _inputs_hint(inputs: Inputs, name: str) -> str:
+    """Which inputs gradx drew when a target rejected them, and how to give better ones."""
+    drawn = [
+        (n, tuple(t.shape))
+        for n, t, kind in zip(inputs.names, inputs.tensors, inputs.kinds, strict=True)
+        if kind == "input"
+    ]
+    if not drawn:
+        return ""
+    tried = ", ".join(f"{n} {_shape_words(shape)}" for n, shape in drawn)
+    example = " ".join(
+        f"--shape {n}=3" + (",4" if i == 0 and len(drawn) > 1 else "")
+        for i, (n, _) in enumerate(drawn)
+    )
+    return (
+        f"gradx tried random inputs {tried}; if {name} needs other shapes, give them "
+        f"(--shape, as in {example}, or --at) or define example_{name}() in the file "
+        "returning the inputs"
+    )
+
+
+def _shape_words(shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "() (a scalar)"
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _locate_in_forward(info: ErrorInfo, inputs: Inputs, file: str | None) -> ErrorInfo:

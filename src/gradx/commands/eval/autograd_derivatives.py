@@ -24,19 +24,25 @@ def derivative_keys(wrt: Sequence[str], order: int) -> tuple[Key, ...]:
     return tuple(combinations_with_replacement(tuple(wrt), order))
 
 
+def derivative_keys_up_to(wrt: Sequence[str], order: int) -> tuple[Key, ...]:
+    """Every distinct derivative of order 1 to ``order``, lowest order first (f', f'', ...)."""
+    return tuple(key for k in range(1, order + 1) for key in derivative_keys(wrt, k))
+
+
 def values_and_derivatives(
     parsed: ParsedExpression,
     points: Mapping[str, Tensor],
     wrt: Sequence[str],
     order: int,
 ) -> tuple[Tensor, dict[Key, Tensor]]:
-    """f and all its derivatives of ``order`` w.r.t. ``wrt`` at every point, by autograd."""
+    """f and all its derivatives of order 1 to ``order`` w.r.t. ``wrt`` at every point."""
     leaves = {name: points[name].detach().clone().requires_grad_(name in wrt) for name in points}
     index = {name: i for i, name in enumerate(wrt)}
     with torch.enable_grad():
         value = evaluate(parsed.root, leaves, next(iter(points.values())).dtype)
         value = torch.broadcast_to(value, next(iter(points.values())).shape)
         current: dict[Key, Tensor] = {(): value}
+        found: dict[Key, Tensor] = {}
         for level in range(1, order + 1):
             keep_graph = level < order
             following: dict[Key, Tensor] = {}
@@ -47,7 +53,8 @@ def values_and_derivatives(
                 for name, grad in zip(targets, grads, strict=True):
                     following[(*key, name)] = grad
             current = following
-    derivatives = {key: _plain(current[key]) for key in derivative_keys(wrt, order)}
+            found.update(following)
+    derivatives = {key: _plain(found[key]) for key in derivative_keys_up_to(wrt, order)}
     return _plain(value), derivatives
 
 

@@ -15,7 +15,10 @@ import sympy as sp
 import torch
 
 from gradx.commands.eval import special_points
-from gradx.commands.eval.autograd_derivatives import derivative_keys, values_and_derivatives
+from gradx.commands.eval.autograd_derivatives import (
+    derivative_keys_up_to,
+    values_and_derivatives,
+)
 from gradx.commands.eval.model import (
     STATUS_RANK,
     DerivativeResult,
@@ -87,7 +90,7 @@ class PointwiseEvaluator:
         self.dtype_name = DType.parse(dtype)
         self.dtype = self.dtype_name.torch
         self.tol: Tolerance = tolerance_for(dtype, rtol, atol)
-        self.keys: tuple[Key, ...] = derivative_keys(wrt, order)
+        self.keys: tuple[Key, ...] = derivative_keys_up_to(wrt, order)
         self.skipped: dict[Key, str] = {}
         self.expr = to_sympy(parsed)
         self.symbolic: tuple[sp.Expr | None, ...] = tuple(self._derivative(k) for k in self.keys)
@@ -305,8 +308,12 @@ class PointwiseEvaluator:
             clear = torch.full((idx.numel(),), math.inf, dtype=torch.float64)
             for v in dict.fromkeys(key):
                 a = kinks.per_variable[v]
-                new = (sub_kind == special_points.SMOOTH) & (
-                    (a.kind == special_points.KINK) | (a.kind == special_points.JUMP)
+                # Level L: the one-sided derivatives of order L differ (0: f itself jumps),
+                # so derivatives of order L and higher have no value; lower ones do.
+                new = (
+                    (sub_kind == special_points.SMOOTH)
+                    & ((a.kind == special_points.KINK) | (a.kind == special_points.JUMP))
+                    & (a.level <= len(key))
                 )
                 sub_kind = torch.where(new, a.kind, sub_kind)
                 sub_level = torch.where(new, a.level, sub_level)
@@ -594,7 +601,11 @@ class Block:
             if len(derivs) == 1 or not not_ok:
                 note = " ".join(d.note for d in not_ok)
             else:
-                note = "; ".join(f"{key_label(d.key, variables)}: {d.note}" for d in not_ok)
+                # one cause said once: a kink of f is why f' and f'' both have none
+                same: dict[str, list[str]] = {}
+                for d in not_ok:
+                    same.setdefault(d.note, []).append(key_label(d.key, variables))
+                note = "; ".join(f"{', '.join(labels)}: {text}" for text, labels in same.items())
             out.append(
                 PointResult(
                     index=self.offset + i,

@@ -63,7 +63,8 @@ class PreparedEvaluation:
 
         parsed = parse_expression(request.expression)
         wrt = _resolve_wrt(request.wrt, parsed.variables)
-        count = math.comb(len(wrt) + request.order - 1, request.order)
+        # every derivative of order 1 to K: f' and f'', the gradient and the Hessian
+        count = sum(math.comb(len(wrt) + k - 1, k) for k in range(1, request.order + 1))
         if count > MAX_DERIVATIVES:
             raise GradxError(
                 f"--order {request.order} with {len(wrt)} variables means {count:,} derivatives; "

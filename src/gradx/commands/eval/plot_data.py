@@ -42,16 +42,16 @@ SAVE_SUFFIXES = (".png", ".svg", ".pdf")
 MAX_LISTED = 6  # special points described under a plot
 
 
-def check_plot_request(
-    request: EvalRequest,
-    prepared: PreparedEvaluation,
-    *,
-    terminal: bool,
-    save: Path | None,
-    json_out: bool,
+def check_plot_options(
+    *, terminal: bool, save: Path | None, json_out: bool, overlay: bool = False
 ) -> None:
-    """Refuse (GradxError, exit 2) a plot that cannot be drawn, before anything is evaluated."""
-    grid = prepared.grid
+    """Refuse (GradxError, exit 2) plot options that can never work, before torch is imported.
+
+    Only the options are looked at (no expression, no points), so a wrong ``--save out.jpg``
+    is refused at once rather than after seconds of imports.
+    """
+    if overlay and not terminal and save is None:
+        raise GradxError("--overlay draws a plot: add --plot (terminal) or --save FILE.png")
     if terminal and json_out:
         raise GradxError(
             "--plot draws on the terminal and cannot share stdout with --json; "
@@ -63,9 +63,33 @@ def check_plot_request(
                 f"--save {save}: the file name must end in {', '.join(SAVE_SUFFIXES)} "
                 "(the format follows the suffix)"
             )
+        from importlib.util import find_spec
+
+        if find_spec("matplotlib") is None:
+            raise GradxError(
+                "--save needs matplotlib, which is not installed: pip install 'gradx[plot]'"
+            )
         from gradx.atomic_file import check_writable
 
         check_writable(save)
+
+
+def check_plot_request(
+    request: EvalRequest,
+    prepared: PreparedEvaluation,
+    *,
+    terminal: bool,
+    save: Path | None,
+    json_out: bool,
+    overlay: bool = False,
+) -> None:
+    """Refuse (GradxError, exit 2) a plot that cannot be drawn, before anything is evaluated."""
+    grid = prepared.grid
+    check_plot_options(terminal=terminal, save=save, json_out=json_out, overlay=overlay)
+    if overlay and len(grid.axes) == 2:
+        raise GradxError(
+            "--overlay draws curves over one variable; two ranges give a heatmap without it"
+        )
     what = "--plot" if terminal else "--save"
     if not grid.axes:
         raise GradxError(
@@ -84,45 +108,43 @@ def check_plot_request(
             f"--plot draws one variable on the terminal; for {a.name} and {b.name} use "
             f"--save FILE.png (a heatmap with the gradient field), or fix one with --at {b.name}=1"
         )
-    if save is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise GradxError(
-                "--save needs matplotlib, which is not installed: pip install 'gradx[plot]'"
-            ) from None
 
 
-def collect_plot(request: EvalRequest, prepared: PreparedEvaluation) -> Plot:
-    """Evaluate the range densely (every order up to ``--order``) and build the series."""
+def collect_plot(
+    request: EvalRequest, prepared: PreparedEvaluation, *, overlay: bool = False
+) -> Plot:
+    """Evaluate the range densely (every order up to ``--order``) and build the series.
+
+    One panel for f and one per derivative order; with ``overlay`` a single panel with f and
+    every derivative on the same axes, as d2l draws f and f'.
+    """
     grid = prepared.grid
     if len(grid.axes) == 2:
         return _surface(request, prepared)
     axis = grid.axes[0]
     count = plot_point_count(axis.count)
     dense = _dense_request(request, grid.fixed, ((axis.name, axis.start, axis.stop),), count)
-    reports = [
-        PreparedEvaluation(replace(dense, order=order)).run(keep_all_rows=True)
-        for order in range(1, request.order + 1)
-    ]
-    rows = reports[0].rows
+    # one pass gives every order: the report has f', f'', ... up to --order
+    report = PreparedEvaluation(dense).run(keep_all_rows=True)
+    rows = report.rows
     xs = tuple(_coordinate(row, axis.name) for row in rows)
     values = tuple(_finite(row.value) for row in rows)
-    header = reports[0].header
-    every_row = [row for report in reports for row in report.rows]
+    header = report.header
 
     value_panel = Panel(
         title=f"f({', '.join(header.variables)}) = {header.expression}",
         ylabel="f",
         curves=(Curve("f", "value", (), xs, values, "line"),),
-        marks=_value_marks(reports, xs, values),
+        marks=_value_marks(report, xs, values),
         ylim=_ylim(values),
     )
     panels = [value_panel]
-    for report in reports:
-        panels.append(_derivative_panel(report, xs))
+    for order in range(1, request.order + 1):
+        panels.append(_derivative_panel(report, xs, order))
+    if overlay:
+        panels = [_overlay(panels)]
     gaps = _gaps(xs, values)
-    notes = _notes(every_row, header)
+    notes = _notes(rows, header)
     return LinePlot(
         expression=request.expression,
         variable=axis.name,
@@ -134,6 +156,26 @@ def collect_plot(request: EvalRequest, prepared: PreparedEvaluation) -> Plot:
         domain_gaps=gaps,
         notes=tuple(notes[:MAX_LISTED]),
         hidden_notes=max(0, len(notes) - MAX_LISTED),
+    )
+
+
+def _overlay(panels: Sequence[Panel]) -> Panel:
+    """f and its derivatives in one panel: every curve, every mark, limits that fit them all."""
+    curves = tuple(c for panel in panels for c in panel.curves)
+    merged: dict[str, list[tuple[float, float]]] = {}
+    for panel in panels:
+        for marks in panel.marks:
+            merged.setdefault(marks.kind, []).extend(zip(marks.x, marks.y, strict=True))
+    limits = [panel.ylim for panel in panels if panel.ylim is not None]
+    return Panel(
+        title="; ".join(panel.title for panel in panels),
+        ylabel=", ".join(panel.ylabel for panel in panels),
+        curves=curves,
+        marks=tuple(
+            Marks(kind, tuple(p[0] for p in found), tuple(p[1] for p in found))
+            for kind, found in merged.items()
+        ),
+        ylim=(min(lo for lo, _ in limits), max(hi for _, hi in limits)) if limits else None,
     )
 
 
@@ -199,15 +241,18 @@ def _surface(request: EvalRequest, prepared: PreparedEvaluation) -> SurfacePlot:
     )
 
 
-def _derivative_panel(report, xs: tuple[float, ...]) -> Panel:
+def _derivative_panel(report, xs: tuple[float, ...], order: int) -> Panel:
     header: EvalHeader = report.header
     rows = report.rows
     variables = header.variables
-    order = header.order
     curves: list[Curve] = []
     kinks: list[tuple[float, float]] = []
     mismatches: list[tuple[float, float]] = []
-    for k, key in enumerate(header.keys):
+    wanted = [k for k, key in enumerate(header.keys) if len(key) == order]
+    keys = tuple(header.keys[k] for k in wanted)
+    formulas = tuple(header.derivatives[k] for k in wanted)
+    for k in wanted:
+        key = header.keys[k]
         label = key_label(key, variables)
         derivs = [row.derivatives[k] for row in rows]
         auto = tuple(_finite(d.autograd) for d in derivs)
@@ -234,12 +279,12 @@ def _derivative_panel(report, xs: tuple[float, ...]) -> Panel:
     )
     ys_all = [y for c in curves for y in c.y]
     one = len(variables) == 1
-    name = key_label(header.keys[0], variables) if one else f"order-{order} derivatives"
+    name = key_label(keys[0], variables) if one else f"order-{order} derivatives"
     text = "; ".join(
         f"{key_label(key, variables)} = {formula}"
-        for key, formula in zip(header.keys, header.derivatives, strict=True)
+        for key, formula in zip(keys, formulas, strict=True)
     )
-    title = f"{name}({variables[0]}) = {header.derivatives[0]}" if one else text
+    title = f"{name}({variables[0]}) = {formulas[0]}" if one else text
     return Panel(
         title=title,
         ylabel=name if one else f"d{_superscript_order(order)}f",
@@ -253,18 +298,17 @@ def _superscript_order(order: int) -> str:
     return "" if order == 1 else "²" if order == 2 else f"^{order}"
 
 
-def _value_marks(reports, xs: tuple[float, ...], values: tuple[float, ...]) -> tuple[Marks, ...]:
+def _value_marks(report, xs: tuple[float, ...], values: tuple[float, ...]) -> tuple[Marks, ...]:
     """Kinks and points without a derivative, placed on the curve of f."""
     kinks: dict[int, None] = {}
     singular: dict[int, None] = {}
-    for report in reports:
-        for i, row in enumerate(report.rows):
-            if not math.isfinite(values[i]):
-                continue
-            if any(d.status is Status.NONDIFFERENTIABLE for d in row.derivatives):
-                kinks[i] = None
-            elif row.status is Status.DOMAIN:
-                singular[i] = None
+    for i, row in enumerate(report.rows):
+        if not math.isfinite(values[i]):
+            continue
+        if any(d.status is Status.NONDIFFERENTIABLE for d in row.derivatives):
+            kinks[i] = None
+        elif row.status is Status.DOMAIN:
+            singular[i] = None
     marks = []
     for kind, found in (("kink", kinks), ("no derivative", singular)):
         if found:
@@ -317,23 +361,43 @@ def _gaps(xs: Sequence[float], values: Sequence[float]) -> tuple[tuple[float, fl
 
 
 def _ylim(values: Sequence[float]) -> tuple[float, float] | None:
-    """Limits that show the bulk of the curve: poles (tan, 1/x) would flatten everything else."""
+    """Limits that show the bulk of the curve: poles (tan, 1/x) would flatten everything else.
+
+    ``values`` are in x order, NaN where there is no value. Next to such a gap (a pole, as in
+    1/x at 0) the curve is cut to its central 90 %; elsewhere only extremes far outside the
+    central 96 % are cut. Curves leaving the limits are clipped by the renderers.
+    """
     finite = sorted(v for v in values if math.isfinite(v))
     if not finite:
         return None
     lo, hi = finite[0], finite[-1]
     if len(finite) >= 20:
-        cut = len(finite) // 50
+        pole = _has_gap(values)
+        cut = len(finite) // (20 if pole else 50)
         p_lo, p_hi = finite[cut], finite[-1 - cut]
         spread = p_hi - p_lo
-        # Only trim when the extremes are far outside the 2nd to 98th percentile.
-        if spread > 0 and (hi - lo) > 10 * spread:
-            lo, hi = p_lo - 0.5 * spread, p_hi + 0.5 * spread
+        # Only trim when the extremes are far outside the central values.
+        if spread > 0 and (hi - lo) > (3 if pole else 10) * spread:
+            margin = (0.1 if pole else 0.5) * spread
+            lo, hi = max(lo, p_lo - margin), min(hi, p_hi + margin)
     if hi == lo:
         pad = max(abs(hi) * 0.1, 1.0)
         return lo - pad, hi + pad
     pad = 0.05 * (hi - lo)
     return lo - pad, hi + pad
+
+
+def _has_gap(values: Sequence[float]) -> bool:
+    """Whether the curve stops somewhere inside the range (a value missing between values)."""
+    seen_value = seen_gap = False
+    for v in values:
+        if math.isfinite(v):
+            if seen_gap and seen_value:
+                return True
+            seen_value = True
+        elif seen_value:
+            seen_gap = True
+    return False
 
 
 def _coordinate(row: PointResult, name: str) -> float:

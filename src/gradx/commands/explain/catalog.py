@@ -44,15 +44,22 @@ def parse_catalog(source: str) -> Catalog:
             raise ValueError(f"catalog: duplicate id {entry.id!r}")
         seen.add(entry.id)
     general = data.get("general", {})
-    advice = tuple(
-        Text(en=en, zh=zh)
-        for en, zh in zip(
-            _strings(general, "advice_en", "general"),
-            _strings(general, "advice_zh", "general"),
-            strict=True,
+
+    def texts(name: str) -> tuple[Text, ...]:
+        return tuple(
+            Text(en=en, zh=zh)
+            for en, zh in zip(
+                _strings(general, f"{name}_en", "general"),
+                _strings(general, f"{name}_zh", "general"),
+                strict=True,
+            )
         )
+
+    return Catalog(
+        entries=entries,
+        advice=texts("advice"),
+        traceback_advice=texts("traceback_advice") if "traceback_advice_en" in general else (),
     )
-    return Catalog(entries=entries, advice=advice)
 
 
 def _entry(raw: dict, index: int) -> CatalogEntry:
@@ -85,8 +92,12 @@ def _entry(raw: dict, index: int) -> CatalogEntry:
             unless.append(re.compile(squeeze_pattern(source), re.IGNORECASE))
         except re.error as error:
             raise ValueError(f"catalog: {where}: bad unless pattern {source!r}: {error}") from None
+    aliases = _strings(raw, "aliases", where)
+    if not all(_ID.match(alias) for alias in aliases):
+        raise ValueError(f"catalog: {where}: aliases must be kebab-case")
     return CatalogEntry(
         id=entry_id,
+        aliases=aliases,
         kind=kind,
         exception=_string(raw, "exception", where),
         title=_text(raw, "title", where),

@@ -62,8 +62,7 @@ def make_request(
         unknown = next((w for w in words if _OPTION_LIKE.match(w)), None)
         if unknown is not None:
             raise GradxError(
-                f"no such option: {unknown.split('=')[0]}",
-                detail=("gradx explain-error --help lists the options",),
+                f"no such option: {unknown.split('=')[0]} (see gradx explain-error --help)"
             )
         if anomaly:
             raise GradxError("--anomaly only makes sense with --run SCRIPT")

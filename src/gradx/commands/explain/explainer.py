@@ -75,7 +75,13 @@ def explain_text(text: str, lang: str, *, truncated: bool = False) -> Explanatio
     unrecognised = _unrecognised(paste, recognised_lines, keywords)
     notes = ("input-truncated",) if truncated else ()
     return _explanation(
-        occurrences, catalog, lang, source="text", unrecognised=unrecognised, notes=notes
+        occurrences,
+        catalog,
+        lang,
+        source="text",
+        unrecognised=unrecognised,
+        notes=notes,
+        traceback="Traceback (most recent call last)" in text or 'File "' in text,
     )
 
 
@@ -95,7 +101,8 @@ def explain_entry(entry_id: str, lang: str) -> Explanation:
     entry = catalog.get(entry_id)
     if entry is None:
         wanted = entry_id.strip().lower().replace("_", "-")
-        close = get_close_matches(wanted, catalog.ids, n=3, cutoff=0.5)
+        named = get_close_matches(wanted, catalog.names, n=3, cutoff=0.5)
+        close = list(dict.fromkeys(e.id for n in named if (e := catalog.get(n))))[:3]
         hint = (
             f"did you mean {' or '.join(close)}?"
             if close
@@ -156,18 +163,16 @@ def explain_script(
     if not timeout > 0:
         raise GradxError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     check_script(script)
+    source = _checked_source(script)
     catalog = load_catalog()
     run = run_script(script, args, timeout=timeout, anomaly=anomaly)
     occurrences = _from_run(run, catalog)
     if run.timed_out:
         seen = sorted({o.entry.id for o in occurrences})
-        detail = (
-            (f"autograd warnings seen before it was stopped: {', '.join(seen)}",) if seen else ()
-        )
+        warned = f"; autograd warnings seen before: {', '.join(seen)}" if seen else ""
         raise GradxError(
-            f"{script} did not finish within {timeout:g} s and was stopped; "
-            "raise the limit with --timeout SECONDS",
-            detail=(*detail, "(a script that waits for input or loops forever never ends)"),
+            f"{script} did not finish within {timeout:g} s (waiting for input or looping "
+            f"forever?) and was stopped; raise the limit with --timeout SECONDS{warned}"
         )
     anomaly_rerun = anomaly
     primary = _primary(occurrences)
@@ -191,6 +196,13 @@ def explain_script(
                     for o in occurrences
                 ]
     exception = run.exception
+    printed = run.stdout_tail.splitlines()
+    accumulation = None
+    if not occurrences and exception is None and run.exit_code is not None:
+        from gradx.commands.explain.pitfalls import gradient_accumulation
+
+        found = gradient_accumulation(source)
+        accumulation = (found.first, found.second) if found is not None else None
     summary = RunSummary(
         script=str(script),
         args=args,
@@ -200,6 +212,9 @@ def explain_script(
         where=user_frame(_frames_from_events(exception.get("frames", []))) if exception else None,
         anomaly_rerun=anomaly_rerun,
         output_tail=tuple(run.stderr_tail.splitlines()[-15:]) if not occurrences else (),
+        printed=tuple(printed[-_PRINTED_LINES:]),
+        printed_omitted=max(0, len(printed) - _PRINTED_LINES),
+        accumulation=accumulation,
     )
     unrecognised: tuple[str, ...] = ()
     if exception and not any(o.position == 0 for o in occurrences):
@@ -207,6 +222,26 @@ def explain_script(
     return _explanation(
         occurrences, catalog, lang, source="run", unrecognised=unrecognised, run=summary
     )
+
+
+_PRINTED_LINES = 20  # of the script's own output, shown before the explanation
+
+
+def _checked_source(script: Path) -> str:
+    """The script's text; a syntax error is unusable input (exit 2), as under gradx check."""
+    from gradx.user_script.targets import syntax_error
+
+    try:
+        raw = script.read_bytes()
+    except OSError as exc:
+        raise GradxError(f"cannot read {script}: {exc.strerror or exc}") from None
+    try:
+        compile(raw, str(script), "exec", dont_inherit=True)  # compiled only, never run here
+    except SyntaxError as exc:
+        raise syntax_error(script, exc) from None
+    except ValueError as exc:  # null bytes
+        raise GradxError(f"{script.name} is not a Python source file: {exc}") from None
+    return raw.decode("utf-8", errors="replace")
 
 
 def _outcome(run) -> str:  # noqa: ANN001 - runner.ScriptRun
@@ -437,9 +472,15 @@ def _explanation(
     unrecognised: tuple[str, ...] = (),
     notes: tuple[str, ...] = (),
     run: RunSummary | None = None,
+    traceback: bool | None = None,
 ) -> Explanation:
     findings = tuple(_finding(o, lang, occurrences) for o in occurrences)
-    advice = () if findings else tuple(text.get(lang) for text in catalog.advice)
+    if traceback is None:
+        # a script that ran to its end (or died of a signal) left no traceback to read
+        traceback = run is None or run.outcome == "error"
+    general = (*(catalog.traceback_advice if traceback else ()), *catalog.advice)
+    specific = run is not None and run.accumulation is not None  # a pitfall was explained
+    advice = () if findings or specific else tuple(text.get(lang) for text in general)
     return Explanation(
         findings=findings,
         lang=lang,

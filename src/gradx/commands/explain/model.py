@@ -73,6 +73,9 @@ class RunSummary:
     where: SourceLine | None = None  # the user frame of that exception
     anomaly_rerun: bool = False  # True when the script was run again under anomaly detection
     output_tail: tuple[str, ...] = ()  # the last lines the script printed (stderr), for context
+    printed: tuple[str, ...] = ()  # the last lines the script printed on stdout
+    printed_omitted: int = 0  # earlier stdout lines not kept
+    accumulation: tuple[int, int] | None = None  # lines of two backward() calls whose grads add up
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ class CatalogEntry:
     after: str
     docs: tuple[str, ...]
     anomaly_rerun: bool
+    aliases: tuple[str, ...] = ()  # other names people look it up by (retain-graph)
 
 
 @dataclass(frozen=True)
@@ -189,14 +193,29 @@ class Catalog:
 
     entries: tuple[CatalogEntry, ...]
     advice: tuple[Text, ...]
+    traceback_advice: tuple[Text, ...] = ()  # only for input that has a traceback
+
+    def __post_init__(self) -> None:
+        names = [e.id for e in self.entries] + [a for e in self.entries for a in e.aliases]
+        clash = sorted({n for n in names if names.count(n) > 1})
+        if clash:
+            raise ValueError(f"catalog: an id or alias names two entries: {', '.join(clash)}")
 
     def get(self, entry_id: str) -> CatalogEntry | None:
-        """The entry with this id (``snake_case`` is accepted for ``kebab-case``), or None."""
+        """The entry with this id or alias (``snake_case`` is accepted for ``kebab-case``)."""
         wanted = entry_id.strip().lower().replace("_", "-")
         for entry in self.entries:
             if entry.id == wanted:
                 return entry
+        for entry in self.entries:
+            if wanted in entry.aliases:
+                return entry
         return None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every id and alias (what ``gradx explain-error NAME`` accepts)."""
+        return (*self.ids, *(a for entry in self.entries for a in entry.aliases))
 
     @property
     def exit_ok(self) -> bool:

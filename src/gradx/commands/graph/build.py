@@ -21,7 +21,9 @@ from torch.overrides import TorchFunctionMode
 from gradx.commands.graph.model import AutogradGraph, Cut, GraphNode, Leaf, SavedValue, TensorInfo
 
 Tensor = torch.Tensor
-SMALL = 8  # tensors with at most this many elements show their values
+SMALL = 16  # tensors with at most this many elements show their values (a 4x4 matrix)
+# In-place operations: through .data they change a tensor behind autograd's back.
+IN_PLACE = ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__setitem__", "copy_")
 SAVED_PREFIX = "_saved_"
 LEAVING_CALLS = ("item", "tolist", "numpy")  # results that are not tensors at all
 
@@ -35,6 +37,8 @@ def trace_graph(
     backward: bool = True,
     notes: Iterable[str] = (),
     local_names: Mapping[int, str] | None = None,
+    gradient: Any = None,
+    printed: Sequence[str] = (),
 ) -> AutogradGraph:
     """Run ``compute`` (which uses ``leaves``), then describe its output's backward graph.
 
@@ -53,7 +57,7 @@ def trace_graph(
         for c in watcher.cuts
     ]
     nodes = tuple(walk.nodes(watcher))  # before backward, which frees the saved tensors
-    backward_text, error = _run_backward(output, backward)
+    backward_text, error = _run_backward(output, backward, gradient)
     return AutogradGraph(
         title=title,
         output=tensor_info(output),
@@ -66,6 +70,7 @@ def trace_graph(
         backward_error=error,
         notes=tuple(notes),
         backward_skipped=not backward,
+        printed=tuple(printed),
     )
 
 
@@ -103,7 +108,7 @@ def _pick_output(result: Any) -> tuple[Tensor, str]:
     )
 
 
-def _run_backward(output: Tensor, enabled: bool) -> tuple[str, str | None]:
+def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[str, str | None]:
     if not enabled:
         return "no backward pass (--no-backward)", None
     if output.grad_fn is None:
@@ -114,7 +119,18 @@ def _run_backward(output: Tensor, enabled: bool) -> tuple[str, str | None]:
         )
     if not output.is_floating_point() and not output.is_complex():
         return f"no backward pass: the output is {output.dtype}, not a floating tensor", None
-    if output.numel() == 1:
+    if given is not None:
+        from gradx.errors import GradxError
+
+        values = torch.as_tensor(given, dtype=output.dtype)
+        if values.numel() != output.numel():
+            raise GradxError(
+                f"--gradient has {values.numel()} value(s) but the output has shape "
+                f"{tuple(output.shape)} ({output.numel()} elements): give one per element"
+            )
+        gradient = values.reshape(output.shape)
+        text = f"output.backward(gradient={_plain_list(gradient)}) (--gradient)"
+    elif output.numel() == 1:
         text = "output.backward()"
         gradient = None
     else:
@@ -131,6 +147,17 @@ def _run_backward(output: Tensor, enabled: bool) -> tuple[str, str | None]:
     return text, None
 
 
+def _plain_list(t: Tensor) -> str:
+    from gradx.render.numbers import fmt_value
+
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        return fmt_value(float(value), 6)
+
+    return show(t.tolist())
+
+
 class _Walk:
     """Depth-first walk of ``next_functions``; numbers nodes in the order it meets them."""
 
@@ -141,6 +168,7 @@ class _Walk:
         self.ids: dict[int, int] = {}
         self.functions: list[Any] = []  # keeps every node alive, so id() stays unique
         self.cut_of: Mapping[int, int] = {}
+        self.writes: Mapping[int, int] = {}
 
     def visit_all(self, root_fn: Any) -> int:
         """Number every node reachable from ``root_fn`` (iteratively: graphs can be deep)."""
@@ -158,6 +186,7 @@ class _Walk:
     def nodes(self, watcher: _CutWatcher) -> Iterable[GraphNode]:
         """The nodes met, in order, described."""
         self.cut_of = watcher.cut_of
+        self.writes = watcher.data_writes
         for index, fn in enumerate(self.functions):
             leaf_name = None
             variable = getattr(fn, "variable", None)
@@ -200,7 +229,8 @@ class _Walk:
             if isinstance(value, Tensor):
                 cut = self.cut_of.get(id(value))
                 refers_to = "cut" if cut is not None else self._refers_to(value)
-                yield SavedValue(name, tensor_info(value), refers_to, "", cut)
+                written = self.writes.get(_storage(value))
+                yield SavedValue(name, tensor_info(value), refers_to, "", cut, written)
             elif value is not None:
                 yield SavedValue(name, None, "", _short_text(value))
 
@@ -271,6 +301,7 @@ class _CutWatcher(TorchFunctionMode):
         self.cuts: list[_PendingCut] = []
         self.cut_of: dict[int, int] = {}  # id(tensor) -> index in cuts
         self.used_cuts: dict[int, list[int]] = {}  # id(grad_fn) -> cut indices
+        self.data_writes: dict[int, int] = {}  # storage pointer -> cut index ("data-write")
         self._alive: list[Any] = []  # keeps watched tensors and nodes alive, so ids stay unique
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -280,6 +311,8 @@ class _CutWatcher(TorchFunctionMode):
         if not inputs:
             return result
         name = getattr(func, "__name__", "")
+        if (name in IN_PLACE or (name.endswith("_") and not name.startswith("_"))) and args:
+            self._note_data_write(args[0])
         if name in LEAVING_CALLS and any(t.requires_grad for t in inputs):
             # A Python number or a numpy array: the graph ends here, invisibly.
             self._new_cut(func, [t for t in inputs if t.requires_grad])
@@ -300,6 +333,18 @@ class _CutWatcher(TorchFunctionMode):
                 self.cut_of[id(out)] = cut_inputs[0]
                 self._alive.append(out)
         return result
+
+    def _note_data_write(self, target: Any) -> None:
+        """``y.data -= 1``: an in-place change through ``.data`` of a tensor in the graph."""
+        cut = self.cut_of.get(id(target)) if isinstance(target, Tensor) else None
+        if cut is None or self.cuts[cut].kind != "data":
+            return
+        storage = _storage(target)
+        if storage in self.data_writes:
+            return
+        location, code = self._where()
+        self.cuts.append(_PendingCut("data-write", location, code, list(self.cuts[cut].leaves)))
+        self.data_writes[storage] = len(self.cuts) - 1
 
     def _new_cut(self, func: Any, tracked: list[Tensor]) -> int:
         name = getattr(func, "__name__", "")
@@ -331,6 +376,14 @@ class _CutWatcher(TorchFunctionMode):
                 return f"{short}:{frame.f_lineno}", line
             frame = frame.f_back
         return "", ""
+
+
+def _storage(tensor: Tensor) -> int:
+    """Where a tensor's numbers live: ``y`` and ``y.data`` share it."""
+    try:
+        return int(tensor.untyped_storage().data_ptr())
+    except (RuntimeError, NotImplementedError):  # no storage (meta, sparse)
+        return -id(tensor)
 
 
 def _leaves_behind(tensor: Tensor) -> list[Tensor]:

@@ -29,13 +29,16 @@ class SavedValue:
     refers_to: str  # the leaf's name, "#3" (the output of node 3), "constant", "cut" or ""
     text: str  # the value of a non-tensor, shortened
     cut: int | None = None  # for a cut tensor: its index in AutogradGraph.cuts
+    written: int | None = None  # changed through .data after it was saved: AutogradGraph.cuts
 
 
 @dataclass(frozen=True)
 class Cut:
     """A place where the graph was cut: a tensor that requires grad turned into one that doesn't."""
 
-    kind: str  # "detach", "data", "no_grad", "item", "tolist", "numpy" or "non-differentiable"
+    # "detach", "data", "no_grad", "item", "tolist", "numpy", "non-differentiable", or
+    # "data-write": an in-place change through .data (of a tensor backward may have saved)
+    kind: str
     location: str  # "script.py:12", or "" when unknown
     code: str  # that line of source, stripped
     leaves: tuple[str, ...]  # the leaves whose gradient path was cut here
@@ -81,6 +84,12 @@ class AutogradGraph:
     backward_error: str | None  # the error backward raised, if any
     notes: tuple[str, ...] = ()  # how the inputs were chosen, and the like
     backward_skipped: bool = False  # --no-backward: no gradients were asked for
+    printed: tuple[str, ...] = ()  # what the user's file printed (FILE::NAME), kept apart
+
+    @property
+    def corrupted_saved(self) -> tuple[SavedValue, ...]:
+        """Saved tensors changed through ``.data`` after the forward saved them."""
+        return tuple(s for node in self.nodes for s in node.saved if s.written is not None)
 
     @property
     def starved_leaves(self) -> tuple[Leaf, ...]:
@@ -92,7 +101,12 @@ class AutogradGraph:
     @property
     def exit_ok(self) -> bool:
         """True when backward ran and every leaf that requires grad got a gradient."""
-        return self.backward_error is None and self.root is not None and not self.starved_leaves
+        return (
+            self.backward_error is None
+            and self.root is not None
+            and not self.starved_leaves
+            and not self.corrupted_saved
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ same function called the same way; every floating input and module parameter is 
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,15 +22,20 @@ DEFAULT_VALUE = 1.0
 SEED = 0
 
 
+MAX_ELEMENTS = 10_000  # of one --at tensor
+MAX_NESTING = 8
+
+
 def expression_values(specs: Sequence[str], variables: Sequence[str]) -> dict[str, Any]:
-    """``--at`` as ``gradx check`` reads it: ``x=1.5``, ``x=0,1,2,3`` (a vector), ``x=1,y=2``.
+    """``--at`` as ``gradx check`` reads it: ``x=1.5``, ``x=0,1,2,3`` (a vector), ``x=1,y=2``,
+    and nested lists for matrices: ``a=[[1,2],[3,4]]`` (``x=[0,1,2,3]`` is the same vector).
 
     A number after a name's values belongs to that name; a bare number needs one variable.
     """
-    found: dict[str, list[float]] = {}
+    found: dict[str, list[Any]] = {}
     for spec in specs:
         current: str | None = None
-        for token in spec.split(","):
+        for token in _split_top_level(spec):
             name, eq, text = token.partition("=")
             if eq:
                 current = name.strip()
@@ -48,8 +54,66 @@ def expression_values(specs: Sequence[str], variables: Sequence[str]) -> dict[st
                         )
                     current = variables[0]
                     found[current] = []
-            found[current].append(_number(text, spec))
-    return {name: nums[0] if len(nums) == 1 else nums for name, nums in found.items()}
+            found[current].append(_value(text, spec, 0))
+    values: dict[str, Any] = {}
+    for name, items in found.items():
+        if len(items) == 1:
+            values[name] = items[0]
+        elif any(isinstance(item, list) for item in items):
+            raise GradxError(f"--at {name}: give a list in brackets, or numbers, not both")
+        else:
+            values[name] = items
+        _shape_of(values[name], name)
+    return values
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at commas outside brackets and parentheses (``[[1,2],[3,4]]``, ``atan2(1,2)``)."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _value(text: str, spec: str, depth: int) -> Any:
+    """A number, or a (nested) list of numbers written in brackets."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        if not stripped.endswith("]"):
+            raise GradxError(f"--at {spec!r}: a '[' is not closed by ']'")
+        if depth >= MAX_NESTING:
+            raise GradxError(f"--at {spec!r}: lists nested deeper than {MAX_NESTING}")
+        inner = stripped[1:-1]
+        if not inner.strip():
+            raise GradxError(f"--at {spec!r}: an empty list has no values")
+        return [_value(item, spec, depth + 1) for item in _split_top_level(inner)]
+    return _number(text, spec)
+
+
+def _shape_of(value: Any, name: str) -> tuple[int, ...]:
+    """The shape of a nested list; refuses ragged lists (rows of different lengths)."""
+    if not isinstance(value, list):
+        return ()
+    shapes = {_shape_of(item, name) for item in value}
+    if len(shapes) != 1:
+        raise GradxError(
+            f"--at {name}: the rows have different lengths (a matrix needs equal rows)"
+        )
+    shape = (len(value), *shapes.pop())
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise GradxError(f"--at {name}: more than {MAX_ELEMENTS:,} values")
+    return shape
 
 
 def _number(text: str, spec: str) -> float:
@@ -60,10 +124,38 @@ def _number(text: str, spec: str) -> float:
     return constant(text, f"--at {spec!r}: the value {text.strip()!r}")
 
 
+def gradient_values(text: str | None) -> Any:
+    """``--gradient 1,0,0,0`` or ``[[1,0],[0,1]]``: the vector backward() is given, or None."""
+    if text is None:
+        return None
+    items = [_value(item, f"--gradient {text}", 0) for item in _split_top_level(text)]
+    value = items[0] if len(items) == 1 else items
+    if len(items) > 1 and any(isinstance(item, list) for item in items):
+        raise GradxError("--gradient: give a list in brackets, or numbers, not both")
+    _shape_of(value, "--gradient")
+    return value
+
+
+def _check_frozen(frozen: Sequence[str], names: Sequence[str]) -> set[str]:
+    unknown = [name for name in frozen if name not in names]
+    if unknown:
+        raise GradxError(
+            f"--frozen {unknown[0]}: no leaf of that name (leaves: {', '.join(names) or 'none'})"
+        )
+    return set(frozen)
+
+
 def expression_graph(
-    expression: str, at: Sequence[str], dtype: str = "float64", *, backward: bool = True
+    expression: str,
+    at: Sequence[str],
+    dtype: str = "float64",
+    *,
+    backward: bool = True,
+    frozen: Sequence[str] = (),
+    gradient: str | None = None,
 ) -> AutogradGraph:
-    """The backward graph of an expression, every variable a leaf that requires grad."""
+    """The backward graph of an expression, every variable a leaf that requires grad (but
+    those named in ``frozen``); ``gradient`` is the vector given to backward()."""
     from gradx.expression.parser import parse_expression
 
     parsed = parse_expression(expression)
@@ -71,6 +163,8 @@ def expression_graph(
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
     torch_dtype = DType.parse(dtype).torch
     values = expression_values(at, parsed.variables)
+    constant_leaves = _check_frozen(frozen, parsed.variables)
+    given = gradient_values(gradient)
     import torch
 
     from gradx.commands.graph.build import trace_graph
@@ -82,7 +176,9 @@ def expression_graph(
         if name not in values:
             notes.append(f"{name} = {DEFAULT_VALUE:g} (not given: set it with --at {name}=…)")
         leaves[name] = torch.tensor(
-            values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=True
+            values.get(name, DEFAULT_VALUE),
+            dtype=torch_dtype,
+            requires_grad=name not in constant_leaves,
         )
 
     def compute() -> Any:
@@ -94,7 +190,7 @@ def expression_graph(
                 f"the inputs do not fit together ({shapes}): {str(exc).splitlines()[0]}"
             ) from None
 
-    return trace_graph(expression, compute, leaves, backward=backward, notes=notes)
+    return trace_graph(expression, compute, leaves, backward=backward, notes=notes, gradient=given)
 
 
 def is_script_target(text: str) -> bool:
@@ -109,8 +205,36 @@ def script_graph(
     dtype: str = "float64",
     *,
     backward: bool = True,
+    frozen: Sequence[str] = (),
+    gradient: str | None = None,
 ) -> AutogradGraph:
-    """The backward graph of a target of a Python file, called as ``gradx check`` calls it."""
+    """The backward graph of a target of a Python file, called as ``gradx check`` calls it.
+
+    What the file prints (at import or in the call) is kept apart, in ``printed``.
+    """
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        graph = _script_graph(target_text, at, shapes, dtype, backward, frozen, gradient)
+    from dataclasses import replace
+
+    return replace(graph, printed=tuple(printed.getvalue().splitlines()[-MAX_PRINTED:]))
+
+
+MAX_PRINTED = 40  # lines of the file's own output shown
+
+
+def _script_graph(
+    target_text: str,
+    at: Sequence[str],
+    shapes: Sequence[str],
+    dtype: str,
+    backward: bool,
+    frozen: Sequence[str],
+    gradient: str | None,
+) -> AutogradGraph:
     from gradx.user_script.inputs import InputError, make_inputs
     from gradx.user_script.spec import check_file, input_spec, split_target
     from gradx.user_script.targets import MODULE, find_targets, load_module, select
@@ -134,8 +258,10 @@ def script_graph(
         inputs = make_inputs(target, spec, seed=SEED, dtype=torch_dtype)
     except InputError as exc:
         raise GradxError(f"{path.name}::{target.name}: {exc}") from None
+    constant_leaves = _check_frozen(frozen, inputs.names)
+    given = gradient_values(gradient)
     leaves = {
-        leaf_name: tensor.detach().clone().requires_grad_(True)
+        leaf_name: tensor.detach().clone().requires_grad_(leaf_name not in constant_leaves)
         for leaf_name, tensor in zip(inputs.names, inputs.tensors, strict=True)
     }
     notes = list(inputs.notes)
@@ -173,6 +299,7 @@ def script_graph(
         backward=backward,
         notes=notes,
         local_names=local_names,
+        gradient=given,
     )
 
 
