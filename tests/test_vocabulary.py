@@ -102,3 +102,14 @@ def test_aliases_mean_the_same_function(alias):
     b = evaluate_expression(EvalRequest(f"{target}({args})", at=at)).rows[0]
     assert a.value == b.value
     assert [d.autograd for d in a.derivatives] == [d.autograd for d in b.derivatives]
+
+
+def test_every_non_smooth_function_declares_its_breakpoints():
+    # The words (docs) and the data (the kink machinery) must describe the same functions.
+    for spec in FUNCTIONS.values():
+        if spec.non_smooth:
+            assert spec.breakpoints, spec.name
+        for conditions in spec.breakpoints:
+            for condition in conditions:
+                arg = getattr(condition, "arg", 0)
+                assert arg < spec.max_args, spec.name

@@ -10,6 +10,49 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Equals:
+    """Argument ``arg`` (0-based) equals ``value``."""
+
+    arg: int
+    value: float
+
+
+@dataclass(frozen=True)
+class EqualsArg:
+    """Argument ``arg`` equals ``factor`` times argument ``other`` (a bound or a parameter)."""
+
+    arg: int
+    other: int
+    factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """Argument ``arg`` is at most ``value`` (closed, so a point next to it counts)."""
+
+    arg: int
+    value: float
+
+
+@dataclass(frozen=True)
+class IsInteger:
+    """Argument ``arg`` is an integer (``negate``: is not one)."""
+
+    arg: int
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class AnyTwoEqual:
+    """Two of the (any number of) arguments are equal."""
+
+
+Condition = Equals | EqualsArg | AtMost | IsInteger | AnyTwoEqual
+# A breakpoint holds where all its conditions hold; a function is non-smooth where any does.
+Breakpoint = tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One callable name of the expression language."""
 
@@ -18,7 +61,10 @@ class FunctionSpec:
     max_args: int
     summary: str
     # Where the function is continuous but not differentiable, or jumps, in words. Empty when smooth.
-    breakpoints: str = ""
+    non_smooth: str = ""
+    # The same as data: where the kink machinery looks (also where a derivative is singular,
+    # such as sqrt at 0). Empty when the function is smooth wherever it is defined.
+    breakpoints: tuple[Breakpoint, ...] = ()
 
     def arity_text(self) -> str:
         """How many arguments the function takes, in words."""
@@ -33,6 +79,10 @@ class FunctionSpec:
 MAX_VARIADIC = 16
 
 _F = FunctionSpec
+_AT_ZERO: tuple[Breakpoint, ...] = ((Equals(0, 0.0),),)
+_AT_INTEGERS: tuple[Breakpoint, ...] = ((IsInteger(0),),)
+_AT_BOUNDS: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),), (EqualsArg(0, 2),))
+_TWO_EQUAL = "kink where two arguments are equal"
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     f.name: f
@@ -46,7 +96,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _F("asin", 1, 1, "inverse sine, domain [-1, 1]"),
         _F("acos", 1, 1, "inverse cosine, domain [-1, 1]"),
         _F("atan", 1, 1, "inverse tangent"),
-        _F("atan2", 2, 2, "atan2(y, x): angle of the point (x, y)", "jumps across x < 0, y = 0"),
+        _F(
+            "atan2",
+            2,
+            2,
+            "atan2(y, x): angle of the point (x, y)",
+            "jumps across x < 0, y = 0",
+            ((Equals(0, 0.0), AtMost(1, 0.0)),),
+        ),
         _F("sinh", 1, 1, "hyperbolic sine"),
         _F("cosh", 1, 1, "hyperbolic cosine"),
         _F("tanh", 1, 1, "hyperbolic tangent"),
@@ -59,23 +116,37 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _F("log10", 1, 1, "base-10 logarithm"),
         _F("log1p", 1, 1, "log(1 + x), accurate near 0"),
         _F("expm1", 1, 1, "exp(x) - 1, accurate near 0"),
-        _F("sqrt", 1, 1, "square root, domain [0, inf)"),
-        _F("cbrt", 1, 1, "real cube root"),
-        _F("abs", 1, 1, "absolute value", "kink at 0"),
-        _F("sign", 1, 1, "sign: -1, 0 or 1", "jump at 0"),
-        _F("floor", 1, 1, "largest integer <= x", "jumps at integers"),
-        _F("ceil", 1, 1, "smallest integer >= x", "jumps at integers"),
-        _F("min", 2, MAX_VARIADIC, "smallest argument", "kink where two arguments are equal"),
-        _F("max", 2, MAX_VARIADIC, "largest argument", "kink where two arguments are equal"),
-        _F("clamp", 3, 3, "clamp(x, lo, hi): x limited to [lo, hi]", "kinks at x = lo and x = hi"),
-        _F("relu", 1, 1, "max(0, x)", "kink at 0"),
+        _F("sqrt", 1, 1, "square root, domain [0, inf)", "", _AT_ZERO),
+        _F("cbrt", 1, 1, "real cube root", "", _AT_ZERO),
+        _F("abs", 1, 1, "absolute value", "kink at 0", _AT_ZERO),
+        _F("sign", 1, 1, "sign: -1, 0 or 1", "jump at 0", _AT_ZERO),
+        _F("floor", 1, 1, "largest integer <= x", "jumps at integers", _AT_INTEGERS),
+        _F("ceil", 1, 1, "smallest integer >= x", "jumps at integers", _AT_INTEGERS),
+        _F("min", 2, MAX_VARIADIC, "smallest argument", _TWO_EQUAL, ((AnyTwoEqual(),),)),
+        _F("max", 2, MAX_VARIADIC, "largest argument", _TWO_EQUAL, ((AnyTwoEqual(),),)),
+        _F(
+            "clamp",
+            3,
+            3,
+            "clamp(x, lo, hi): x limited to [lo, hi]",
+            "kinks at x = lo and x = hi",
+            _AT_BOUNDS,
+        ),
+        _F("relu", 1, 1, "max(0, x)", "kink at 0", _AT_ZERO),
         _F("sigmoid", 1, 1, "logistic function 1/(1 + exp(-x))"),
         _F("softplus", 1, 1, "log(1 + exp(x)) (torch's version returns x above x = 20)"),
         _F("gelu", 1, 1, "x * Phi(x), the exact (erf) GELU"),
         _F("silu", 1, 1, "x * sigmoid(x)"),
         _F("erf", 1, 1, "error function"),
-        _F("pow", 2, 2, "pow(a, b) = a ** b"),
-        _F("hypot", 2, 2, "hypot(a, b) = sqrt(a^2 + b^2)", "cone point at a = b = 0"),
+        _F("pow", 2, 2, "pow(a, b) = a ** b", "", ((Equals(0, 0.0), IsInteger(1, negate=True)),)),
+        _F(
+            "hypot",
+            2,
+            2,
+            "hypot(a, b) = sqrt(a^2 + b^2)",
+            "cone point at a = b = 0",
+            ((Equals(0, 0.0), Equals(1, 0.0)),),
+        ),
     )
 }
 

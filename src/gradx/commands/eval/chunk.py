@@ -28,6 +28,7 @@ from gradx.expression.sympy_on_torch import SymbolicUnsupported, evaluate_sympy
 from gradx.expression.to_sympy import DerivativeTooLarge, derivative, symbol, to_sympy
 from gradx.expression.to_torch import evaluate
 from gradx.expression.tree import ParsedExpression
+from gradx.expression.vocabulary import FUNCTIONS
 from gradx.numerics import finite_difference as fd
 from gradx.numerics.settings import DType
 from gradx.numerics.tolerances import Tolerance, tolerance_for
@@ -35,21 +36,6 @@ from gradx.numerics.tolerances import Tolerance, tolerance_for
 Tensor = torch.Tensor
 Key = tuple[str, ...]
 
-_NON_SMOOTH = (
-    "abs",
-    "relu",
-    "sign",
-    "floor",
-    "ceil",
-    "min",
-    "max",
-    "clamp",
-    "sqrt",
-    "cbrt",
-    "hypot",
-    "atan2",
-    "pow",
-)
 _CODES = (Status.OK, Status.NONDIFFERENTIABLE, Status.DOMAIN, Status.MISMATCH)
 OK, NONDIFF, DOMAIN, MISMATCH = range(4)
 SYMPY_REFINE_LIMIT = 64  # points per chunk re-evaluated by sympy at high precision
@@ -91,7 +77,7 @@ class PointwiseEvaluator:
         self.skipped: dict[Key, str] = {}
         self.expr = to_sympy(parsed)
         self.symbolic: tuple[sp.Expr | None, ...] = tuple(self._derivative(k) for k in self.keys)
-        self.non_smooth = parsed.uses(*_NON_SMOOTH)
+        self.non_smooth = parsed.uses(*(n for n, f in FUNCTIONS.items() if f.breakpoints))
 
     def _derivative(self, key: Key) -> sp.Expr | None:
         try:

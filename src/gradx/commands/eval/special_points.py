@@ -23,6 +23,14 @@ from gradx.expression.tree import (
     Variable,
     walk,
 )
+from gradx.expression.vocabulary import (
+    FUNCTIONS,
+    AtMost,
+    Condition,
+    Equals,
+    EqualsArg,
+    IsInteger,
+)
 from gradx.numerics import finite_difference as fd
 
 Tensor = torch.Tensor
@@ -75,31 +83,41 @@ _DERIVATIVE_SINGULAR: dict[str, tuple[Callable[..., Tensor], str]] = {
 
 
 def _breakpoint_masks(fn: str, args: Sequence[Tensor], tiny: float) -> Tensor | None:
-    """Points where a non-smooth function's arguments sit (nearly) on its breakpoint."""
+    """Points where a non-smooth function's arguments sit (nearly) on one of its breakpoints,
+    as declared in the vocabulary; None for functions without breakpoints (and operators)."""
+    spec = FUNCTIONS.get(fn)
+    if spec is None or not spec.breakpoints:
+        return None
+    hit = torch.zeros_like(args[0], dtype=torch.bool)
+    for conditions in spec.breakpoints:
+        holds = torch.ones_like(hit)
+        for condition in conditions:
+            holds = holds & _condition_mask(condition, args, tiny)
+        hit = hit | holds
+    return hit
 
+
+def _condition_mask(condition: Condition, args: Sequence[Tensor], tiny: float) -> Tensor:
     def near(a: Tensor, b: Tensor | float) -> Tensor:
         scale = torch.clamp(torch.maximum(a.abs(), torch.as_tensor(b).abs()), min=1.0)
         return (a - b).abs() <= tiny * scale
 
-    if fn in ("abs", "relu", "sign", "sqrt", "cbrt"):
-        return near(args[0], 0.0)
-    if fn in ("floor", "ceil"):
-        return near(args[0], torch.round(args[0]))
-    if fn in ("min", "max"):
-        hit = torch.zeros_like(args[0], dtype=torch.bool)
-        for i in range(len(args)):
-            for j in range(i + 1, len(args)):
-                hit = hit | near(args[i], args[j])
-        return hit
-    if fn == "clamp":
-        return near(args[0], args[1]) | near(args[0], args[2])
-    if fn == "hypot":
-        return near(args[0], 0.0) & near(args[1], 0.0)
-    if fn == "atan2":
-        return near(args[0], 0.0) & ((args[1] <= 0) | near(args[1], 0.0))
-    if fn == "pow":
-        return near(args[0], 0.0) & ~_is_integer(args[1])
-    return None
+    if isinstance(condition, Equals):
+        return near(args[condition.arg], condition.value)
+    if isinstance(condition, EqualsArg):
+        return near(args[condition.arg], condition.factor * args[condition.other])
+    if isinstance(condition, AtMost):
+        a = args[condition.arg]
+        return (a <= condition.value) | near(a, condition.value)
+    if isinstance(condition, IsInteger):
+        a = args[condition.arg]
+        integer = near(a, torch.round(a)) if not condition.negate else _is_integer(a)
+        return ~integer if condition.negate else integer
+    hit = torch.zeros_like(args[0], dtype=torch.bool)
+    for i in range(len(args)):
+        for j in range(i + 1, len(args)):
+            hit = hit | near(args[i], args[j])
+    return hit
 
 
 @dataclass(frozen=True)
