@@ -10,16 +10,38 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import typer
+import typer.core
 
 from gradx import __version__
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType, Method
 
+
+class _Group(typer.core.TyperGroup):
+    """The ``gradx`` group: lets ``eval``/``graph`` take an expression that starts with ``-``
+    (see ``cli_args``) before the options are parsed, for the console script and CliRunner."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from gradx.cli_args import EXPRESSION_COMMANDS, expression_last
+
+        index = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+        if index is not None and args[index] in EXPRESSION_COMMANDS:
+            command = self.commands[args[index]]
+            options = [p for p in command.params if p.param_type_name == "option"]
+            flag = {o: p.is_flag for p in options for o in (*p.opts, *p.secondary_opts)}
+            flags = {o for o, is_flag in flag.items() if is_flag}
+            valued = {o for o, is_flag in flag.items() if not is_flag}
+            rest = expression_last(args[index + 1 :], {*flags, "--help"}, valued)
+            args = [*args[: index + 1], *rest]
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="gradx",
+    cls=_Group,
     help="A gradient explorer for PyTorch: see, check and explain derivatives.",
     no_args_is_help=True,
     add_completion=False,
@@ -133,8 +155,8 @@ def _functions_epilog() -> str:
     aliases = ", ".join(f"{a} = {t}" for a, t in ALIASES.items())
     return (
         f"Functions: {' '.join(FUNCTIONS)}. Aliases: {aliases}. Constants: pi, e. "
-        "Operators: + - * / ** (^ also means power). An expression that starts with '-' goes "
-        'after --, as in: gradx eval --at x=1 -- "-x**2". Exit codes: 0 every point ok, '
+        "Operators: + - * / ** (^ also means power). An expression may start with '-', as in "
+        'gradx eval "-x^2" --at 1. Exit codes: 0 every point ok, '
         "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input."
     )
 
