@@ -36,6 +36,7 @@ from gradx.expression.vocabulary import (
     MAX_NODES,
     MAX_VARIABLES,
     REFUSED_NAMES,
+    FunctionSpec,
     all_function_names,
     canonical_name,
 )
@@ -288,9 +289,46 @@ class _Builder:
         if not spec.min_args <= len(node.args) <= spec.max_args:
             raise self.fail(f"{raw}() takes {spec.arity_text()}, got {len(node.args)}", node)
         args = tuple(self.build(a, depth + 1) for a in node.args)
+        if spec.parameters:
+            args = self.parameters(raw, spec, args, node)
         if name == "pow":
             self.check_power(args[0], args[1], node)
         return Call(name, args, self.span(node))
+
+    def parameters(
+        self, raw: str, spec: FunctionSpec, args: tuple[Node, ...], node: ast.Call
+    ) -> tuple[Node, ...]:
+        """Check the optional constant parameters and fill in torch's defaults."""
+        values = []
+        for parameter, arg, source in zip(
+            spec.parameters, args[spec.min_args :], node.args[spec.min_args :], strict=False
+        ):
+            usage = f"{raw}(x, {', '.join(f'{p.default:g}' for p in spec.parameters)})"
+            if not is_constant(arg):
+                raise self.fail(
+                    f"the {parameter.name} of {raw} must be a constant number, as in {usage}",
+                    source,
+                )
+            value = constant_value(arg)
+            if not math.isfinite(value):
+                raise self.fail(f"the {parameter.name} of {raw} is not a finite number", source)
+            if parameter.at_least is not None and value < parameter.at_least:
+                raise self.fail(
+                    f"the {parameter.name} of {raw} must be at least {parameter.at_least:g}", source
+                )
+            if parameter.nonzero and value == 0:
+                raise self.fail(f"the {parameter.name} of {raw} must not be 0", source)
+            values.append(value)
+        missing = spec.parameters[len(args) - spec.min_args :]
+        span = self.span(node)
+        filled = tuple(
+            Number(p.default, Fraction(repr(p.default)), (span[1], span[1])) for p in missing
+        )
+        values.extend(p.default for p in missing)
+        if spec.ordered_parameters and values[0] > values[1]:
+            lo, hi = (p.name for p in spec.parameters)
+            raise self.fail(f"{raw}(x, {lo}, {hi}) needs {lo} <= {hi}", node)
+        return (*args, *filled)
 
     def check_power(self, base: Node, exponent: Node, node: ast.AST) -> None:
         """Refuse literal exponents and constant powers too large to compute."""

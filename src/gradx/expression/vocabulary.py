@@ -53,6 +53,16 @@ Breakpoint = tuple[Condition, ...]
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """An optional trailing argument that must be a constant number (torch takes a float)."""
+
+    name: str
+    default: float
+    at_least: float | None = None
+    nonzero: bool = False
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One callable name of the expression language."""
 
@@ -65,6 +75,11 @@ class FunctionSpec:
     # The same as data: where the kink machinery looks (also where a derivative is singular,
     # such as sqrt at 0). Empty when the function is smooth wherever it is defined.
     breakpoints: tuple[Breakpoint, ...] = ()
+    # Optional constant arguments after the min_args ones, with torch's defaults. The parser
+    # fills in the defaults, so every backend sees all of them.
+    parameters: tuple[Parameter, ...] = ()
+    # For hardtanh: the parameters are bounds, the first not above the second.
+    ordered_parameters: bool = False
 
     def arity_text(self) -> str:
         """How many arguments the function takes, in words."""
@@ -83,6 +98,10 @@ _AT_ZERO: tuple[Breakpoint, ...] = ((Equals(0, 0.0),),)
 _AT_INTEGERS: tuple[Breakpoint, ...] = ((IsInteger(0),),)
 _AT_BOUNDS: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),), (EqualsArg(0, 2),))
 _TWO_EQUAL = "kink where two arguments are equal"
+_AT_PARAMETER: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),), (EqualsArg(0, 1, -1.0),))
+# torch's SELU constants (torch/nn/modules/activation.py).
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     f.name: f
@@ -147,6 +166,115 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "cone point at a = b = 0",
             ((Equals(0, 0.0), Equals(1, 0.0)),),
         ),
+        # Activations of torch.nn.functional, with torch's default parameters.
+        _F(
+            "elu",
+            1,
+            2,
+            "x for x > 0, alpha*(exp(x) - 1) below; elu(x, alpha), alpha 1 by default",
+            "kink at 0 unless alpha = 1",
+            _AT_ZERO,
+            (Parameter("alpha", 1.0),),
+        ),
+        _F(
+            "selu",
+            1,
+            1,
+            "scale*elu(x, alpha) with torch's fixed alpha 1.6733, scale 1.0507",
+            "kink at 0",
+            _AT_ZERO,
+        ),
+        _F(
+            "celu",
+            1,
+            2,
+            "max(0, x) + min(0, alpha*(exp(x/alpha) - 1)); alpha 1 by default, not 0",
+            "2nd derivative jumps at 0 unless alpha = 1",
+            _AT_ZERO,
+            (Parameter("alpha", 1.0, nonzero=True),),
+        ),
+        _F(
+            "leaky_relu",
+            1,
+            2,
+            "x for x > 0, slope*x below; leaky_relu(x, slope), slope 0.01 by default",
+            "kink at 0",
+            _AT_ZERO,
+            (Parameter("slope", 0.01),),
+        ),
+        _F(
+            "relu6",
+            1,
+            1,
+            "min(max(0, x), 6)",
+            "kinks at 0 and 6",
+            ((Equals(0, 0.0),), (Equals(0, 6.0),)),
+        ),
+        _F(
+            "hardtanh",
+            1,
+            3,
+            "x limited to [lo, hi]; hardtanh(x, lo, hi), -1 and 1 by default",
+            "kinks at lo and hi",
+            _AT_BOUNDS,
+            (Parameter("lo", -1.0), Parameter("hi", 1.0)),
+            ordered_parameters=True,
+        ),
+        _F(
+            "hardsigmoid",
+            1,
+            1,
+            "relu6(x + 3)/6",
+            "kinks at -3 and 3",
+            ((Equals(0, -3.0),), (Equals(0, 3.0),)),
+        ),
+        _F(
+            "hardswish",
+            1,
+            1,
+            "x*relu6(x + 3)/6",
+            "kinks at -3 and 3",
+            ((Equals(0, -3.0),), (Equals(0, 3.0),)),
+        ),
+        _F("softsign", 1, 1, "x/(1 + abs(x))", "2nd derivative jumps at 0", _AT_ZERO),
+        _F("logsigmoid", 1, 1, "log(sigmoid(x)) = -softplus(-x)"),
+        _F("mish", 1, 1, "x*tanh(softplus(x))"),
+        _F("tanhshrink", 1, 1, "x - tanh(x)"),
+        _F(
+            "softshrink",
+            1,
+            2,
+            "x - lambd above lambd, x + lambd below -lambd, 0 between; lambd 0.5 by default",
+            "kinks at -lambd and lambd",
+            _AT_PARAMETER,
+            (Parameter("lambd", 0.5, at_least=0.0),),
+        ),
+        _F(
+            "hardshrink",
+            1,
+            2,
+            "x where abs(x) > lambd, 0 elsewhere; lambd 0.5 by default",
+            "jumps at -lambd and lambd",
+            _AT_PARAMETER,
+            (Parameter("lambd", 0.5, at_least=0.0),),
+        ),
+        # Special functions.
+        _F("erfc", 1, 1, "complementary error function 1 - erf(x)"),
+        _F("erfinv", 1, 1, "inverse error function, domain (-1, 1)"),
+        _F("lgamma", 1, 1, "log(abs(gamma(x))), poles at 0, -1, -2, ..."),
+        _F("digamma", 1, 1, "gamma'(x)/gamma(x), poles at 0, -1, -2, ..."),
+        _F("sinc", 1, 1, "sin(pi*x)/(pi*x), 1 at 0 (torch's normalised sinc)"),
+        _F("logit", 1, 1, "log(x/(1 - x)), domain (0, 1)"),
+        _F("xlogy", 2, 2, "xlogy(x, y) = x*log(y), 0 where x = 0"),
+        _F("sech", 1, 1, "hyperbolic secant, 1/cosh(x)"),
+        _F("csch", 1, 1, "hyperbolic cosecant, 1/sinh(x)"),
+        _F("coth", 1, 1, "hyperbolic cotangent, 1/tanh(x)"),
+        _F("acot", 1, 1, "inverse cotangent atan(1/x), in (-pi/2, pi/2]", "jump at 0", _AT_ZERO),
+        _F("asec", 1, 1, "inverse secant acos(1/x), domain abs(x) >= 1"),
+        _F("acsc", 1, 1, "inverse cosecant asin(1/x), domain abs(x) >= 1"),
+        _F("asech", 1, 1, "inverse hyperbolic secant acosh(1/x), domain (0, 1]"),
+        _F("acsch", 1, 1, "inverse hyperbolic cosecant asinh(1/x), pole at 0"),
+        _F("acoth", 1, 1, "inverse hyperbolic cotangent atanh(1/x), domain abs(x) > 1"),
     )
 }
 
@@ -157,6 +285,10 @@ ALIASES: dict[str, str] = {
     "arctan2": "atan2",
     "ln": "log",
     "ceiling": "ceil",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "swish": "silu",
 }
 
 CONSTANTS: dict[str, float] = {

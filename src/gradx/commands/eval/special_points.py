@@ -63,6 +63,18 @@ _VALUE_DOMAIN: dict[str, tuple[Callable[..., Tensor], str]] = {
     "csc": (lambda a: torch.sin(a) == 0, "csc has a pole where sin is 0"),
     "tan": (lambda a: torch.cos(a) == 0, "tan has a pole where cos is 0"),
     "sec": (lambda a: torch.cos(a) == 0, "sec has a pole where cos is 0"),
+    "csch": (lambda a: a == 0, "csch has a pole at 0"),
+    "coth": (lambda a: a == 0, "coth has a pole at 0"),
+    "acsch": (lambda a: a == 0, "acsch has a pole at 0"),
+    "logit": (lambda a: (a <= 0) | (a >= 1), "logit is undefined outside (0, 1)"),
+    "erfinv": (lambda a: a.abs() >= 1, "erfinv is undefined outside (-1, 1)"),
+    "lgamma": (lambda a: (a <= 0) & _is_integer(a), "lgamma has poles at 0, -1, -2, ..."),
+    "digamma": (lambda a: (a <= 0) & _is_integer(a), "digamma has poles at 0, -1, -2, ..."),
+    "xlogy": (lambda a, b: (a != 0) & (b <= 0), "the logarithm is undefined for arguments <= 0"),
+    "asec": (lambda a: a.abs() < 1, "asec is undefined inside (-1, 1)"),
+    "acsc": (lambda a: a.abs() < 1, "acsc is undefined inside (-1, 1)"),
+    "asech": (lambda a: (a <= 0) | (a > 1), "asech is undefined outside (0, 1]"),
+    "acoth": (lambda a: a.abs() <= 1, "acoth is undefined inside [-1, 1]"),
 }
 
 # Where a function is finite but its derivative is infinite or undefined.
@@ -72,6 +84,9 @@ _DERIVATIVE_SINGULAR: dict[str, tuple[Callable[..., Tensor], str]] = {
     "asin": (lambda a: a.abs() == 1, "asin has an infinite derivative at -1 and 1"),
     "acos": (lambda a: a.abs() == 1, "acos has an infinite derivative at -1 and 1"),
     "acosh": (lambda a: a == 1, "acosh has an infinite derivative at 1"),
+    "asec": (lambda a: a.abs() == 1, "asec has an infinite derivative at -1 and 1"),
+    "acsc": (lambda a: a.abs() == 1, "acsc has an infinite derivative at -1 and 1"),
+    "asech": (lambda a: a == 1, "asech has an infinite derivative at 1"),
     "pow": (
         lambda a, b: (a == 0) & ~_is_integer(b),
         "a power with a non-integer exponent has no finite derivative at base 0",
