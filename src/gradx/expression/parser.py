@@ -47,6 +47,23 @@ _ALLOWED = (
     "numbers, variables, + - * / ** ^, parentheses and the functions listed by `gradx eval --help`"
 )
 
+# Module prefixes of code pasted from a notebook; accepted only in front of a function (or
+# constant) gradx knows, which then means what it means without the prefix.
+PREFIXES = (
+    "torch",
+    "torch.nn.functional",
+    "nn.functional",
+    "F",
+    "torch.special",
+    "math",
+    "np",
+    "numpy",
+)
+_ATTRIBUTE_REFUSED = (
+    "attribute access not allowed; only a module prefix (torch., F., torch.nn.functional., "
+    "math., np., ...) in front of a function gradx knows, as in torch.sin(x)"
+)
+
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 
 _REFUSED_OPERATORS = {
@@ -206,6 +223,8 @@ class _Builder:
             return self.binary(node, depth)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node)
         what = _NODE_WORDS.get(type(node).__name__, f"'{type(node).__name__}'")
         raise self.fail(f"{what} not allowed; an expression may contain {_ALLOWED}", node)
 
@@ -248,6 +267,29 @@ class _Builder:
         self.variables.add(name)
         return Variable(name, span)
 
+    def prefixed(self, node: ast.Attribute) -> str:
+        """``torch.sin``, ``F.relu``, ``math.sqrt``… as pasted from a notebook: the dotted name,
+        when its prefix is one of ``PREFIXES`` (whether the name is known is checked after)."""
+        parts = [node.attr]
+        value: ast.expr = node.value
+        while isinstance(value, ast.Attribute):
+            parts.append(value.attr)
+            value = value.value
+        if isinstance(value, ast.Name):
+            prefix = ".".join([value.id, *reversed(parts[1:])])
+            if prefix in PREFIXES:
+                return f"{prefix}.{node.attr}"
+        raise self.fail(_ATTRIBUTE_REFUSED, node)
+
+    def attribute(self, node: ast.Attribute) -> Node:
+        """``math.pi``, ``np.e``, ``torch.pi``: the constants, with a module prefix."""
+        raw = self.prefixed(node)
+        if node.attr in CONSTANTS:
+            return Constant(node.attr, self.span(node))
+        if canonical_name(node.attr) is not None:
+            raise self.fail(f"{raw!r} is a function: call it, as in {raw}(x)", node)
+        raise self.fail(f"{raw!r} is not a constant gradx knows (pi, e)", node)
+
     def unary(self, node: ast.UnaryOp, depth: int) -> Node:
         operand = self.build(node.operand, depth + 1)
         if isinstance(node.op, ast.UAdd):
@@ -272,17 +314,15 @@ class _Builder:
 
     def call(self, node: ast.Call, depth: int) -> Node:
         if isinstance(node.func, ast.Attribute):
-            raise self.fail(
-                "attribute access not allowed; only the functions of the language, such as "
-                "sin(x), can be called",
-                node.func,
-            )
-        if not isinstance(node.func, ast.Name):
+            raw = self.prefixed(node.func)
+            bare = node.func.attr
+        elif isinstance(node.func, ast.Name):
+            raw = bare = node.func.id
+        else:
             raise self.fail("only named functions such as sin(x) can be called", node.func)
-        raw = node.func.id
-        name = canonical_name(raw)
+        name = canonical_name(bare)
         if name is None:
-            raise self.fail(_unknown_function_message(raw), node.func)
+            raise self.fail(_unknown_function_message(bare, raw), node.func)
         if node.keywords:
             raise self.fail(f"keyword arguments are not allowed in {raw}(...)", node.keywords[0])
         spec = FUNCTIONS[name]
@@ -348,15 +388,16 @@ class _Builder:
                     raise self.fail("constant power too large to compute", node)
 
 
-def _unknown_function_message(name: str) -> str:
+def _unknown_function_message(name: str, raw: str | None = None) -> str:
+    raw = raw or name
     if name.startswith("_"):
-        return f"name {name!r} not allowed: names may not start with '_'"
+        return f"name {raw!r} not allowed: names may not start with '_'"
     close = difflib.get_close_matches(name, all_function_names(), n=1, cutoff=0.6)
     if not close and (name.lower() in FUNCTIONS or name.lower() in ALIASES):
         close = [name.lower()]
     if close:
-        return f"unknown function {name!r} — did you mean {close[0]!r}?"
-    return f"unknown function {name!r}; the functions are: {', '.join(all_function_names())}"
+        return f"unknown function {raw!r} — did you mean {close[0]!r}?"
+    return f"unknown function {raw!r}; the functions are: {', '.join(all_function_names())}"
 
 
 def parse_constant(text: str, what: str) -> float:
