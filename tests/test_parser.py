@@ -52,7 +52,11 @@ def test_valid_expressions_and_their_variables(text, variables):
         ("2x", "write 2*x, not 2x", "^"),
         ("x.real", "attribute access not allowed", "^^^^^^"),
         ("x % 2", "operator % not allowed", "^^^^^"),
-        ("x if x > 0 else -x", "'if ... else' not allowed", "^"),
+        (
+            "x if x > 0 else y > 1",
+            "a comparison is true or false, not a number",
+            " " * 16 + "^^^^^",
+        ),
         ("sin", "'sin' is a function: call it, as in sin(x)", "^^^"),
         ("inf*x", "'inf': infinity is not allowed as input", "^^^"),
         ("nan + x", "nan is not allowed as input", "^^^"),
@@ -63,7 +67,7 @@ def test_valid_expressions_and_their_variables(text, variables):
         ("_x + 1", "names may not start with '_'", "^^"),
         ("1j*x", "complex numbers are not allowed", "^^"),
         ("'a' + x", "strings are not allowed", "^^^"),
-        ("x < 1", "comparisons not allowed", "^^^^^"),
+        ("x < 1", "a comparison is true or false, not a number", "^^^^^"),
     ],
 )
 def test_refusals_name_the_problem_and_point_at_it(text, message, caret):

@@ -23,6 +23,7 @@ from gradx.expression.tree import (
     Number,
     ParsedExpression,
     Variable,
+    is_boolean,
     is_constant,
 )
 from gradx.expression.vocabulary import (
@@ -44,7 +45,21 @@ from gradx.expression.vocabulary import (
 _VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 _ALLOWED = (
-    "numbers, variables, + - * / ** ^, parentheses and the functions listed by `gradx eval --help`"
+    "numbers, variables, + - * / ** ^, parentheses, the functions listed by `gradx eval --help` "
+    "and where(condition, a, b) with comparisons"
+)
+
+_COMPARE = {
+    ast.Lt: "lt",
+    ast.LtE: "le",
+    ast.Gt: "gt",
+    ast.GtE: "ge",
+    ast.Eq: "eq",
+    ast.NotEq: "ne",
+}
+_COMPARE_REFUSED = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+_NOT_A_NUMBER = (
+    "a comparison is true or false, not a number: use it as the condition of where(condition, a, b)"
 )
 
 # Module prefixes of code pasted from a notebook; accepted only in front of a function (or
@@ -135,7 +150,7 @@ def parse_expression(text: str, *, extra_variables: tuple[str, ...] = ()) -> Par
     lead = len(python_text) - len(python_text.lstrip())
     tree = _python_parse(source, python_text, origin)
     builder = _Builder(source, origin[lead:])
-    root = builder.build(tree.body, depth=0)
+    root = builder.numeric(builder.build(tree.body, depth=0), tree.body)
     names = {*builder.variables, *extra_variables}
     if len(names) > MAX_VARIABLES:
         raise GradxError(f"too many variables ({len(names)}); the limit is {MAX_VARIABLES}")
@@ -225,6 +240,17 @@ class _Builder:
             return self.call(node, depth)
         if isinstance(node, ast.Attribute):
             return self.attribute(node)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, depth)
+        if isinstance(node, ast.BoolOp):
+            return self.boolean_operation(node, depth)
+        if isinstance(node, ast.IfExp):  # a if c else b: where(c, a, b)
+            args = (
+                self.boolean(self.build(node.test, depth + 1), node.test),
+                self.numeric(self.build(node.body, depth + 1), node.body),
+                self.numeric(self.build(node.orelse, depth + 1), node.orelse),
+            )
+            return Call("where", args, self.span(node))
         what = _NODE_WORDS.get(type(node).__name__, f"'{type(node).__name__}'")
         raise self.fail(f"{what} not allowed; an expression may contain {_ALLOWED}", node)
 
@@ -258,6 +284,8 @@ class _Builder:
             return Constant(name, span)
         if canonical_name(name) is not None:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
+        if name == "where":
+            raise self.fail("'where' is a function: call it, as in where(x > 0, x, 0)", node)
         if not _VARIABLE_NAME.match(name):
             raise self.fail(
                 f"variable name {name!r} not allowed: use ASCII letters, digits and '_' "
@@ -290,14 +318,58 @@ class _Builder:
             raise self.fail(f"{raw!r} is a function: call it, as in {raw}(x)", node)
         raise self.fail(f"{raw!r} is not a constant gradx knows (pi, e)", node)
 
+    def numeric(self, built: Node, node: ast.AST) -> Node:
+        """``built``, refused where a number is needed but it is a comparison."""
+        if is_boolean(built):
+            raise self.fail(_NOT_A_NUMBER, node)
+        return built
+
+    def boolean(self, built: Node, node: ast.AST) -> Node:
+        """``built``, refused where a condition is needed but it is a number."""
+        if not is_boolean(built):
+            raise self.fail(
+                "a condition is needed here: a comparison such as x > 0 (with and, or, not)",
+                node,
+            )
+        return built
+
+    def compare(self, node: ast.Compare, depth: int) -> Node:
+        """``a < b``, and chains ``0 < x < 1`` as ``0 < x and x < 1``."""
+        operands = [
+            self.numeric(self.build(n, depth + 1), n) for n in (node.left, *node.comparators)
+        ]
+        parts: list[Node] = []
+        for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+            name = _COMPARE.get(type(op))
+            if name is None:
+                word = _COMPARE_REFUSED.get(type(op), type(op).__name__)
+                raise self.fail(
+                    f"operator {word!r} not allowed; compare with < <= > >= == !=", node
+                )
+            parts.append(Call(name, (left, right), self.span(node)))
+        result = parts[0]
+        for part in parts[1:]:
+            result = Call("and", (result, part), self.span(node))
+        return result
+
+    def boolean_operation(self, node: ast.BoolOp, depth: int) -> Node:
+        name = "and" if isinstance(node.op, ast.And) else "or"
+        values = [self.boolean(self.build(v, depth + 1), v) for v in node.values]
+        result = values[0]
+        for value in values[1:]:
+            result = Call(name, (result, value), self.span(node))
+        return result
+
     def unary(self, node: ast.UnaryOp, depth: int) -> Node:
         operand = self.build(node.operand, depth + 1)
+        if isinstance(node.op, ast.Not):
+            return Call("not", (self.boolean(operand, node.operand),), self.span(node))
+        operand = self.numeric(operand, node.operand)
         if isinstance(node.op, ast.UAdd):
             return operand
         if isinstance(node.op, ast.USub):
             return Call("neg", (operand,), self.span(node))
-        word = "'not'" if isinstance(node.op, ast.Not) else "'~'"
-        raise self.fail(f"operator {word} not allowed; an expression may contain {_ALLOWED}", node)
+        raise self.fail(f"operator '~' not allowed; an expression may contain {_ALLOWED}", node)
 
     def binary(self, node: ast.BinOp, depth: int) -> Node:
         op = _BINARY.get(type(node.op))
@@ -306,8 +378,8 @@ class _Builder:
             raise self.fail(
                 f"operator {symbol} not allowed; an expression may contain {_ALLOWED}", node
             )
-        left = self.build(node.left, depth + 1)
-        right = self.build(node.right, depth + 1)
+        left = self.numeric(self.build(node.left, depth + 1), node.left)
+        right = self.numeric(self.build(node.right, depth + 1), node.right)
         if op == "pow":
             self.check_power(left, right, node)
         return Call(op, (left, right), self.span(node))
@@ -320,6 +392,8 @@ class _Builder:
             raw = bare = node.func.id
         else:
             raise self.fail("only named functions such as sin(x) can be called", node.func)
+        if bare == "where":
+            return self.where(raw, node, depth)
         name = canonical_name(bare)
         if name is None:
             raise self.fail(_unknown_function_message(bare, raw), node.func)
@@ -328,12 +402,28 @@ class _Builder:
         spec = FUNCTIONS[name]
         if not spec.min_args <= len(node.args) <= spec.max_args:
             raise self.fail(f"{raw}() takes {spec.arity_text()}, got {len(node.args)}", node)
-        args = tuple(self.build(a, depth + 1) for a in node.args)
+        args = tuple(self.numeric(self.build(a, depth + 1), a) for a in node.args)
         if spec.parameters:
             args = self.parameters(raw, spec, args, node)
         if name == "pow":
             self.check_power(args[0], args[1], node)
         return Call(name, args, self.span(node))
+
+    def where(self, raw: str, node: ast.Call, depth: int) -> Node:
+        """``where(condition, a, b)``: a where the condition holds, b elsewhere."""
+        if node.keywords:
+            raise self.fail(f"keyword arguments are not allowed in {raw}(...)", node.keywords[0])
+        if len(node.args) != 3:
+            raise self.fail(
+                f"{raw}() takes 3 arguments (condition, a, b), got {len(node.args)}", node
+            )
+        cond, a, b = node.args
+        args = (
+            self.boolean(self.build(cond, depth + 1), cond),
+            self.numeric(self.build(a, depth + 1), a),
+            self.numeric(self.build(b, depth + 1), b),
+        )
+        return Call("where", args, self.span(node))
 
     def parameters(
         self, raw: str, spec: FunctionSpec, args: tuple[Node, ...], node: ast.Call

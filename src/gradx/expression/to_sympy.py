@@ -45,6 +45,19 @@ SYMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a**b,
     "neg": lambda a: -a,
+    # where is the true piecewise function: its derivative is the derivative of the taken
+    # branch, which is what torch.where's backward should give (and gives NaN instead when the
+    # untaken branch has a NaN gradient).
+    "where": lambda c, a, b: sp.Piecewise((a, c), (b, True)),
+    "lt": sp.Lt,
+    "le": sp.Le,
+    "gt": sp.Gt,
+    "ge": sp.Ge,
+    "eq": sp.Eq,
+    "ne": sp.Ne,
+    "and": sp.And,
+    "or": sp.Or,
+    "not": sp.Not,
     "sin": sp.sin,
     "cos": sp.cos,
     "tan": sp.tan,
@@ -145,7 +158,7 @@ def _convert(node: Node) -> Any:
     args = [_convert(a) for a in node.args]
     try:
         return SYMPY_FUNCTIONS[node.function](*args)
-    except ValueError:
+    except (ValueError, TypeError):
         # sympy's Min/Max refuse a non-real constant ("acos(2) is not comparable"): the
         # function is undefined for real numbers there, as torch's NaN says.
         return sp.nan

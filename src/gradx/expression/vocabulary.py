@@ -278,6 +278,18 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     )
 }
 
+# The comparisons are breakpoints too: where(x > 0, a, b) may kink or jump where x = 0.
+COMPARISON_BREAKPOINTS: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),),)
+
+
+def breakpoints_of(name: str) -> tuple[Breakpoint, ...]:
+    """The declared breakpoints of a function or comparison operator (empty: smooth)."""
+    if name in ("lt", "le", "gt", "ge", "eq", "ne"):
+        return COMPARISON_BREAKPOINTS
+    spec = FUNCTIONS.get(name)
+    return spec.breakpoints if spec is not None else ()
+
+
 ALIASES: dict[str, str] = {
     "arcsin": "asin",
     "arccos": "acos",

@@ -27,8 +27,8 @@ from gradx.commands.eval.model import (
 from gradx.expression.sympy_on_torch import SymbolicUnsupported, evaluate_sympy
 from gradx.expression.to_sympy import DerivativeTooLarge, derivative, symbol, to_sympy
 from gradx.expression.to_torch import evaluate
-from gradx.expression.tree import ParsedExpression
-from gradx.expression.vocabulary import FUNCTIONS
+from gradx.expression.tree import OPERATORS, ParsedExpression
+from gradx.expression.vocabulary import FUNCTIONS, breakpoints_of
 from gradx.numerics import finite_difference as fd
 from gradx.numerics.settings import DType
 from gradx.numerics.tolerances import Tolerance, tolerance_for
@@ -77,7 +77,7 @@ class PointwiseEvaluator:
         self.skipped: dict[Key, str] = {}
         self.expr = to_sympy(parsed)
         self.symbolic: tuple[sp.Expr | None, ...] = tuple(self._derivative(k) for k in self.keys)
-        self.non_smooth = parsed.uses(*(n for n, f in FUNCTIONS.items() if f.breakpoints))
+        self.non_smooth = parsed.uses(*(n for n in (*FUNCTIONS, *OPERATORS) if breakpoints_of(n)))
 
     def _derivative(self, key: Key) -> sp.Expr | None:
         try:
@@ -657,7 +657,10 @@ class _Notes:
                     if s is not None and math.isfinite(s)
                     else f"numeric {_g(n)}"
                 )
-                return f"autograd gives {_g(a)} but the derivative is finite here ({ref})"
+                return (
+                    f"autograd gives {_g(a)} but the derivative is finite here ({ref})"
+                    + self._where_nan(j)
+                )
             if s is not None and math.isnan(s):
                 return (
                     f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
@@ -716,7 +719,18 @@ class _Notes:
             return f"{what}{at}; torch autograd returns {_g(a)} here by convention{sym}"
         if kind == special_points.JUMP:
             return f"{what}{at}; torch autograd returns {_g(a)} here{sym}"
-        return f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
+        return (
+            f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
+            + self._where_nan(j)
+        )
+
+    # ---- lang: the where() NaN (the untaken branch's NaN gradient), see where_nan.py
+    def _where_nan(self, j: int) -> str:
+        if not self.block.ev.parsed.uses("where"):
+            return ""
+        from gradx.commands.eval.where_nan import untaken_branch_note
+
+        return untaken_branch_note(self.values(), j)
 
 
 def _high_precision(expr: sp.Expr, point: Mapping[str, float]) -> float | None:

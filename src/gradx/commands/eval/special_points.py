@@ -24,12 +24,12 @@ from gradx.expression.tree import (
     walk,
 )
 from gradx.expression.vocabulary import (
-    FUNCTIONS,
     AtMost,
     Condition,
     Equals,
     EqualsArg,
     IsInteger,
+    breakpoints_of,
 )
 from gradx.numerics import finite_difference as fd
 
@@ -100,11 +100,11 @@ _DERIVATIVE_SINGULAR: dict[str, tuple[Callable[..., Tensor], str]] = {
 def _breakpoint_masks(fn: str, args: Sequence[Tensor], tiny: float) -> Tensor | None:
     """Points where a non-smooth function's arguments sit (nearly) on one of its breakpoints,
     as declared in the vocabulary; None for functions without breakpoints (and operators)."""
-    spec = FUNCTIONS.get(fn)
-    if spec is None or not spec.breakpoints:
+    breakpoints = breakpoints_of(fn)
+    if not breakpoints:
         return None
     hit = torch.zeros_like(args[0], dtype=torch.bool)
-    for conditions in spec.breakpoints:
+    for conditions in breakpoints:
         holds = torch.ones_like(hit)
         for condition in conditions:
             holds = holds & _condition_mask(condition, args, tiny)
@@ -225,6 +225,18 @@ def derivative_causes(values: NodeValues) -> Causes:
         mask = rule[0](*(values.of(a) for a in current.args)) & (node < 0)
         node = torch.where(mask, index, node)
     return Causes(node, node >= 0)
+
+
+def has_bad_local_gradient(values: NodeValues, node: Call, point: int) -> bool:
+    """Whether one node, at one point, is non-finite from finite arguments or sits where its
+    own derivative is singular (so a gradient through it is NaN or infinite)."""
+    args = [values.of(a)[point] for a in node.args]
+    if not all(bool(torch.isfinite(a)) for a in args):
+        return False
+    if not bool(torch.isfinite(values.of(node)[point])):
+        return True
+    rule = _DERIVATIVE_SINGULAR.get(node.function)
+    return rule is not None and bool(rule[0](*args))
 
 
 def describe_value_cause(values: NodeValues, index: int, point: int) -> str:
