@@ -157,17 +157,39 @@ def parse_expression(text: str, *, extra_variables: tuple[str, ...] = ()) -> Par
     return ParsedExpression(source=source, root=root, variables=tuple(sorted(names)))
 
 
+_SUPERSCRIPTS = {**{c: str(i) for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "⁻": "-"}
+# The forms gradx itself prints (x²·exp(-x²/10), √(x), π), read back as input.
+_PRINTED_FORMS = {"^": "**", "·": "*", "π": "pi", "√": "sqrt"}
+
+
 def _caret_to_power(source: str) -> tuple[str, list[int]]:
-    """Replace ``^`` by ``**`` and map each position of the new text to one of the source."""
+    """Rewrite ``^`` as ``**``, superscripts as powers (``x²`` is ``x**2``, ``x⁻¹`` is
+    ``x**(-1)``) and ``·``, ``π``, ``√`` as ``*``, ``pi``, ``sqrt``; map each position of the new
+    text to one of the source. Absolute-value bars are refused with the spelling to use."""
     out: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(source):
-        if char == "^":
-            out.append("**")
-            origin.extend((index, index))
-        else:
-            out.append(char)
-            origin.append(index)
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if char == "|":
+            raise ExpressionError(
+                "absolute-value bars |x| are not supported: write abs(x)", source, index, index + 1
+            )
+        if char in _SUPERSCRIPTS:
+            end = index
+            while end < len(source) and source[end] in _SUPERSCRIPTS:
+                end += 1
+            digits = "".join(_SUPERSCRIPTS[c] for c in source[index:end])
+            power = f"**({digits})" if "-" in digits else f"**{digits}"
+            out.append(power)
+            origin.extend([index] * (len(power) - len(digits)))
+            origin.extend(range(index, end))
+            index = end
+            continue
+        replacement = _PRINTED_FORMS.get(char, char)
+        out.append(replacement)
+        origin.extend([index] * len(replacement))
+        index += 1
     origin.append(len(source))
     return "".join(out), origin
 

@@ -77,7 +77,10 @@ def evaluate_sympy(expr: Any, env: Mapping[str, Tensor], dtype: torch.dtype) -> 
     unevaluated derivative of an unknown function).
     """
     evaluator = _Evaluator(env, dtype)
-    result = evaluator.value(expr)
+    try:
+        result = evaluator.value(expr)
+    except RecursionError:
+        raise SymbolicUnsupported("nested too deeply to evaluate") from None
     if not isinstance(result, Tensor):
         result = torch.tensor(result, dtype=dtype)
     shape = torch.broadcast_shapes(*(t.shape for t in env.values())) if env else ()

@@ -197,7 +197,12 @@ def derivative(expr: sp.Expr, key: tuple[str, ...]) -> sp.Expr:
             raise DerivativeTooLarge(
                 f"more than {MAX_NODES_TO_DIFFERENTIATE:,} terms to differentiate"
             )
-        result = sp.diff(result, symbol(name))
+        try:
+            result = sp.diff(result, symbol(name))
+        except RecursionError:
+            # sympy recurses once per level of nesting (sin nested 140 deep is too deep for it);
+            # the torch and numeric sides still work, so only the symbolic side is skipped.
+            raise DerivativeTooLarge("a nesting too deep for sympy") from None
     if size(result, MAX_DERIVATIVE_NODES) > MAX_DERIVATIVE_NODES:
         raise DerivativeTooLarge(f"more than {MAX_DERIVATIVE_NODES:,} terms")
     return result

@@ -95,10 +95,10 @@ class PointwiseEvaluator:
             order=self.order,
             dtype=self.dtype_name,
             keys=self.keys,
-            expression_text=sp.sstr(self.expr),
+            expression_text=_text(self.expr),
             expression_pretty=_pretty(self.expr),
             derivatives=tuple(
-                sp.sstr(d) if d is not None else self.skipped[k]
+                _text(d) if d is not None else self.skipped[k]
                 for k, d in zip(self.keys, self.symbolic, strict=True)
             ),
             derivatives_pretty=tuple(
@@ -624,6 +624,10 @@ class _Notes:
                 "no numeric check: f is undefined next to this point; judged against symbolic alone"
             )
         if reason == R_NO_SYMBOLIC:
+            if col.symbolic is None:
+                return (
+                    "no symbolic check (the formula was not computed); judged against numeric alone"
+                )
             return "sympy's formula is undefined here (nan); judged against numeric alone"
         if reason in (R_VALUE_DOMAIN, R_OVERFLOW):
             causes = special_points.value_causes(self.values())
@@ -780,13 +784,21 @@ def _g(value: float | None) -> str:
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
+def _text(expr: sp.Expr) -> str:
+    """sympy's one-line text of ``expr``; sympy's printer recurses once per level of nesting."""
+    try:
+        return sp.sstr(expr)
+    except RecursionError:
+        return "(nested too deeply to print)"
+
+
 def _pretty(expr: sp.Expr) -> str:
     """A one-line Unicode form: ``x²·exp(-x²/10)``, ``√(x)``, ``π``.
 
     sympy's 2-D ``pretty`` imports sympy.physics (0.2 s) and grows tall and wide for the
     derivatives of modest expressions; this stays one line and costs nothing.
     """
-    text = sp.sstr(expr)
+    text = _text(expr)
     text = re.sub(
         r"\*\*(?:\((-?\d+)\)|(\d+)(?![\d.]))",
         lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT),
