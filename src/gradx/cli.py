@@ -228,12 +228,23 @@ def eval_command(
             help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx[plot]).",
         ),
     ] = None,
+    quotient: Annotated[
+        bool,
+        typer.Option(
+            "--quotient",
+            help="At one --at point: the forward and central difference quotients for "
+            "h = 1e-1 ... 1e-16, their errors against autograd, and where rounding takes over.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate an expression and its derivatives; check autograd against sympy and finite differences.
 
     Examples: gradx eval "sin(x)" --range -6.28:6.28 · gradx eval "x^2*y" --at x=1,y=2 --order 2
     """
     with _user_errors():
+        if quotient:
+            _difference_quotients(expression, at, range_, wrt, order, dtype, json_out, plot, save)
+            raise typer.Exit(0)
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
         from gradx.render.eval_output import eval_writers, print_table
 
@@ -264,6 +275,41 @@ def eval_command(
 
             emit_plots(collect_plot(request, prepared), terminal=plot, save=save)
     raise _exit_for(report)
+
+
+def _difference_quotients(
+    expression: str,
+    at: list[str] | None,
+    ranges: list[str] | None,
+    wrt: list[str] | None,
+    order: int,
+    dtype: str,
+    json_out: bool,
+    plot: bool,
+    save: Path | None,
+) -> None:
+    """``gradx eval EXPR --at X --quotient``: the table of difference quotients."""
+    if plot and json_out:
+        raise GradxError("--plot cannot share stdout with --json; use --save FILE.png")
+    if save is not None:
+        from gradx.atomic_file import check_writable
+        from gradx.commands.eval.plot_data import SAVE_SUFFIXES
+
+        if save.suffix.lower() not in SAVE_SUFFIXES:
+            raise GradxError(f"--save {save}: the file name must end in {', '.join(SAVE_SUFFIXES)}")
+        check_writable(save)
+    from gradx.commands.eval.quotient import difference_quotients
+    from gradx.render.eval_quotient import emit_quotients
+
+    report = difference_quotients(
+        expression,
+        tuple(at or ()),
+        wrt=tuple(wrt or ()),
+        dtype=dtype,
+        has_range=bool(ranges),
+        order=order,
+    )
+    emit_quotients(report, json_out=json_out, plot=plot, save=save)
 
 
 # --------------------------------------------------------------------------- check
