@@ -534,6 +534,15 @@ def graph_command(
             "--backward/--no-backward", help="Run backward and show each leaf's gradient."
         ),
     ] = True,
+    order: Annotated[
+        int,
+        typer.Option(
+            "--order",
+            metavar="K",
+            help="For an expression: the graphs create_graph=True builds for f', f'', ... up "
+            "to order K, with node counts, saved tensors, time and memory of each backward.",
+        ),
+    ] = 1,
 ) -> None:
     """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
 
@@ -550,6 +559,14 @@ def graph_command(
             from gradx.atomic_file import check_writable
 
             check_writable(dot)
+        if order != 1:
+            if is_script_target(target):
+                raise GradxError("--order is for an expression, such as gradx graph 'sin(x)'")
+            from gradx.commands.graph.orders import derivative_graphs
+            from gradx.render.graph_orders import emit_orders
+
+            report = derivative_graphs(target, tuple(at or ()), dtype, order)
+            raise typer.Exit(int(emit_orders(report, depth=depth, json_out=json_out)))
         if is_script_target(target):
             graph = script_graph(
                 target, tuple(at or ()), tuple(shape or ()), dtype, backward=backward

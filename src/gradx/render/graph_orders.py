@@ -1,0 +1,87 @@
+"""``gradx graph EXPR --order N``: each order's graph as a tree, then a table of how the graphs
+grow (nodes, saved tensors and bytes, time); or one JSON document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from gradx.commands.graph.model import HigherOrderGraphs
+from gradx.errors import ExitCode
+
+
+def emit_orders(report: HigherOrderGraphs, *, depth: int | None, json_out: bool) -> ExitCode:
+    """Print the trees and the growth table (or JSON); exit 1 when a backward failed."""
+    from gradx.commands.graph.view import build_view
+
+    views = [build_view(step.graph, depth) for step in report.steps]
+    if json_out:
+        document = {
+            "schema": 1,
+            "expression": report.title,
+            "variable": report.variable,
+            "orders": [
+                {
+                    "order": step.order,
+                    "value": step.graph.output.values,
+                    "nodes": step.nodes,
+                    "saved_tensors": step.saved_tensors,
+                    "saved_bytes": step.saved_bytes,
+                    "seconds": step.seconds,
+                    "graph": asdict(step.graph),
+                }
+                for step in report.steps
+            ],
+            "stopped": report.stopped,
+        }
+        sys.stdout.write(json.dumps(document, default=str) + "\n")
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from gradx.render.console import stdout_console
+        from gradx.render.graph_tree import graph_tree
+
+        console = stdout_console()
+        for step, view in zip(report.steps, views, strict=True):
+            what = "f (the forward pass)" if step.order == 0 else _title(step.order, report)
+            console.print(Text(f"order {step.order}: {what}", style="bold"))
+            console.print(graph_tree(step.graph, view))
+            console.print()
+        table = Table(title=f"how the graph grows (differentiating along {report.variable})")
+        for column in ("order", "value", "graph nodes", "saved tensors", "saved bytes", "time"):
+            table.add_column(column, justify="right")
+        for step in report.steps:
+            values = step.graph.output.values
+            shown = ", ".join(f"{v:.6g}" for v in values) if values is not None else "…"
+            table.add_row(
+                str(step.order),
+                shown,
+                str(step.nodes),
+                str(step.saved_tensors),
+                f"{step.saved_bytes:,}",
+                f"{step.seconds * 1e3:.2f} ms",
+            )
+        console.print(table)
+        if report.stopped:
+            console.print(Text(report.stopped, style="bold red" if report.failed else "yellow"))
+        console.print(
+            "Each backward with create_graph=True is recorded as a new graph on top of the ones "
+            "below it: the graph of order k holds those of the lower orders, so the node counts "
+            "grow, and every saved tensor stays in memory as long as the graph does. Times vary "
+            "from run to run."
+        )
+    return ExitCode.FAILED if report.failed else ExitCode.OK
+
+
+def _title(order: int, report: HigherOrderGraphs) -> str:
+    ticks = "'" * order if order <= 3 else f"({order})"
+    return (
+        f"f{ticks}, built by torch.autograd.grad(f{'' if order == 1 else _ticks(order - 1)}"
+        f".sum(), {report.variable}, create_graph=True)"
+    )
+
+
+def _ticks(order: int) -> str:
+    return "'" * order if order <= 3 else f"({order})"
