@@ -48,19 +48,17 @@ def render_quotients(report: QuotientReport, console: Any) -> None:
     )
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("h", justify="right")
-    table.add_column("forward", justify="right")
-    table.add_column("error", justify="right")
-    table.add_column("central", justify="right")
-    table.add_column("error", justify="right")
+    for name in ("forward", "error", "", "central", "error", ""):
+        table.add_column(name, justify="right" if name else "left")
     for i, row in enumerate(report.rows):
-        cells = [f"1e-{i + 1:02d}"]
+        cells: list[str | Text] = [f"1e-{i + 1:02d}"]
         for quotient, error, best in (
             (row.forward, row.forward_error, report.best_forward),
             (row.central, row.central_error, report.best_central),
         ):
             cells.append(fmt_value(quotient, 17))
-            mark = f" {BEST}" if i == best else "  "
-            cells.append(Text(fmt_error(error) + mark, style="bold" if i == best else ""))
+            cells.append(Text(fmt_error(error), style="bold" if i == best else ""))
+            cells.append(BEST if i == best else "")
         table.add_row(*cells)
     console.print(table)
     console.print("forward = (f(x+h) - f(x))/h, central = (f(x+h) - f(x-h))/(2h)")
