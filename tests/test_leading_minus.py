@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradx.cli_args import expression_last
 
@@ -61,3 +63,24 @@ def test_negative_option_values_and_unknown_options_are_untouched(run_cli):
     assert "No such option: --bogus" in result.output
     result = run_cli("eval", "-x", "-y", "--at", "x=1,y=2")
     assert result.exit_code == 2  # two expressions: one too many, said by click
+
+
+_TOKENS = st.sampled_from(
+    ["--at", "x=-1", "-3:3", "--range", "--json", "-x^2", "-log(x)", "--", "-", "-h", "--bogus",
+     "x", "-(", "--at=-2", "-1", "sin(x)", "-x*exp(-x)", "--plot", ""]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOKENS, max_size=8))
+def test_any_argv_is_rearranged_without_losing_or_inventing_arguments(args):
+    out = expression_last(args, {"--json", "--plot", "--help"}, {"--at", "--range"})
+    assert sorted(t for t in out if t != "--") == sorted(t for t in args if t != "--")
+    if "--" in out:
+        tail = out[out.index("--") + 1 :]
+        # only what follows a -- in the input or parses as a leading-minus expression moves
+        assert all(t in args for t in tail)
+    # what stays in front keeps its order (an option stays next to its value)
+    kept = out[: out.index("--")] if "--" in out else out
+    rest = iter(args)
+    assert all(any(t == u for u in rest) for t in kept)

@@ -186,3 +186,58 @@ def test_nothing_is_executed(tmp_path):
             parse_expression(text)
     assert not marker.exists()
     assert not Path("ran").exists()
+
+
+@pytest.mark.parametrize(
+    ("pasted", "plain"),
+    [
+        ("F.leaky_relu(x, negative_slope=0.2)", "leaky_relu(x, 0.2)"),
+        ("F.hardtanh(x, max_val=2)", "hardtanh(x, -1, 2)"),
+        ("F.hardtanh(x, min_val=-2, max_val=3)", "hardtanh(x, -2, 3)"),
+        ("F.elu(x, alpha=0.5)", "elu(x, 0.5)"),
+        ("F.softshrink(x, lambd=0.3)", "softshrink(x, 0.3)"),
+        ("F.relu(x, inplace=True)", "relu(x)"),
+        ("leaky_relu(x, slope=0.3)", "leaky_relu(x, 0.3)"),
+    ],
+)
+def test_torch_keyword_arguments(pasted, plain):
+    for x in (-2.5, -0.2, 0.7, 2.5):
+        a, b = _row(pasted, x), _row(plain, x)
+        assert (a.value, a.derivatives[0].autograd) == (b.value, b.derivatives[0].autograd)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("F.relu(x, foo=1)", "F.relu() has no keyword argument foo="),
+        ("leaky_relu(x, 0.1, slope=0.2)", "leaky_relu() got slope twice"),
+        ("F.leaky_relu(x, **d)", "has no keyword argument ** (it takes negative_slope=)"),
+        ("hardtanh(x, min_val=y)", "the lo of hardtanh must be a constant number"),
+    ],
+)
+def test_bad_keyword_arguments(text, message):
+    with pytest.raises(GradxError, match=re.escape(message)):
+        parse_expression(text)
+
+
+_WHERE_PARTS = st.sampled_from(["x", "y", "sqrt(x)", "log(y)", "1/x", "x^2", "abs(y)", "0"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+    _WHERE_PARTS,
+    _WHERE_PARTS,
+    _WHERE_PARTS,
+    st.sampled_from([-1.0, 0.0, 0.5, 2.0]),
+    st.sampled_from([-1.0, 0.0, 1.0]),
+)
+def test_where_always_gets_a_consistent_verdict(op, left, a, b, x, y):
+    expression = f"where({left} {op} y, {a}, {b}) + 0*x*y"
+    report = evaluate_expression(EvalRequest(expression, at=(f"x={x},y={y}",)))
+    (row,) = report.rows
+    for d in row.derivatives:
+        if d.status is Status.OK:
+            assert math.isfinite(d.autograd)
+        else:
+            assert d.note, (expression, d)

@@ -419,17 +419,54 @@ class _Builder:
         name = canonical_name(bare)
         if name is None:
             raise self.fail(_unknown_function_message(bare, raw), node.func)
-        if node.keywords:
-            raise self.fail(f"keyword arguments are not allowed in {raw}(...)", node.keywords[0])
         spec = FUNCTIONS[name]
         if not spec.min_args <= len(node.args) <= spec.max_args:
             raise self.fail(f"{raw}() takes {spec.arity_text()}, got {len(node.args)}", node)
-        args = tuple(self.numeric(self.build(a, depth + 1), a) for a in node.args)
+        sources: list[ast.expr | None] = list(node.args)
+        if node.keywords:
+            sources = self.keyword_parameters(raw, spec, sources, node.keywords)
+        args = tuple(
+            None if a is None else self.numeric(self.build(a, depth + 1), a) for a in sources
+        )
         if spec.parameters:
-            args = self.parameters(raw, spec, args, node)
+            args = self.parameters(raw, spec, args, sources, node)
         if name == "pow":
             self.check_power(args[0], args[1], node)
         return Call(name, args, self.span(node))
+
+    def keyword_parameters(
+        self,
+        raw: str,
+        spec: FunctionSpec,
+        sources: list[ast.expr | None],
+        keywords: list[ast.keyword],
+    ) -> list[ast.expr | None]:
+        """Place ``F.leaky_relu(x, negative_slope=0.2)``'s keywords in their parameter slots
+        (gradx's names or torch's); slots left empty (None) take their defaults."""
+        slots = sources + [None] * (spec.max_args - len(sources))
+        for keyword in keywords:
+            if keyword.arg == "inplace" and isinstance(keyword.value, ast.Constant):
+                if isinstance(keyword.value.value, bool):
+                    continue  # pasted F.relu(x, inplace=True): no effect on the values here
+            index = next(
+                (
+                    spec.min_args + i
+                    for i, p in enumerate(spec.parameters)
+                    if keyword.arg in (p.name, p.keyword)
+                ),
+                None,
+            )
+            if index is None:
+                known = ", ".join(f"{p.keyword or p.name}=" for p in spec.parameters)
+                allowed = f" (it takes {known})" if known else ""
+                shown = f"{keyword.arg}=" if keyword.arg else "**"
+                raise self.fail(f"{raw}() has no keyword argument {shown}{allowed}", keyword)
+            if slots[index] is not None:
+                raise self.fail(f"{raw}() got {keyword.arg} twice", keyword)
+            slots[index] = keyword.value
+        while slots and slots[-1] is None:
+            slots.pop()
+        return slots
 
     def where(self, raw: str, node: ast.Call, depth: int) -> Node:
         """``where(condition, a, b)``: a where the condition holds, b elsewhere."""
@@ -448,14 +485,29 @@ class _Builder:
         return Call("where", args, self.span(node))
 
     def parameters(
-        self, raw: str, spec: FunctionSpec, args: tuple[Node, ...], node: ast.Call
+        self,
+        raw: str,
+        spec: FunctionSpec,
+        args: tuple[Node | None, ...],
+        sources: list[ast.expr | None],
+        node: ast.Call,
     ) -> tuple[Node, ...]:
-        """Check the optional constant parameters and fill in torch's defaults."""
+        """Check the optional constant parameters and fill in torch's defaults (for the slots
+        not given, and the empty ones keywords left)."""
+        span = self.span(node)
+        usage = f"{raw}(x, {', '.join(f'{p.default:g}' for p in spec.parameters)})"
+        filled: list[Node] = [a for a in args[: spec.min_args] if a is not None]
         values = []
-        for parameter, arg, source in zip(
-            spec.parameters, args[spec.min_args :], node.args[spec.min_args :], strict=False
-        ):
-            usage = f"{raw}(x, {', '.join(f'{p.default:g}' for p in spec.parameters)})"
+        for i, parameter in enumerate(spec.parameters):
+            index = spec.min_args + i
+            arg = args[index] if index < len(args) else None
+            if arg is None:
+                value = parameter.default
+                filled.append(Number(value, Fraction(repr(value)), (span[1], span[1])))
+                values.append(value)
+                continue
+            source = sources[index]
+            assert source is not None
             if not is_constant(arg):
                 raise self.fail(
                     f"the {parameter.name} of {raw} must be a constant number, as in {usage}",
@@ -470,17 +522,12 @@ class _Builder:
                 )
             if parameter.nonzero and value == 0:
                 raise self.fail(f"the {parameter.name} of {raw} must not be 0", source)
+            filled.append(arg)
             values.append(value)
-        missing = spec.parameters[len(args) - spec.min_args :]
-        span = self.span(node)
-        filled = tuple(
-            Number(p.default, Fraction(repr(p.default)), (span[1], span[1])) for p in missing
-        )
-        values.extend(p.default for p in missing)
         if spec.ordered_parameters and values[0] > values[1]:
             lo, hi = (p.name for p in spec.parameters)
             raise self.fail(f"{raw}(x, {lo}, {hi}) needs {lo} <= {hi}", node)
-        return (*args, *filled)
+        return tuple(filled)
 
     def check_power(self, base: Node, exponent: Node, node: ast.AST) -> None:
         """Refuse literal exponents and constant powers too large to compute."""

@@ -60,6 +60,7 @@ class Parameter:
     default: float
     at_least: float | None = None
     nonzero: bool = False
+    keyword: str = ""  # torch's keyword, when it differs from ``name``
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "x for x > 0, slope*x below; leaky_relu(x, slope), slope 0.01 by default",
             "kink at 0",
             _AT_ZERO,
-            (Parameter("slope", 0.01),),
+            (Parameter("slope", 0.01, keyword="negative_slope"),),
         ),
         _F(
             "relu6",
@@ -217,7 +218,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "x limited to [lo, hi]; hardtanh(x, lo, hi), -1 and 1 by default",
             "kinks at lo and hi",
             _AT_BOUNDS,
-            (Parameter("lo", -1.0), Parameter("hi", 1.0)),
+            (Parameter("lo", -1.0, keyword="min_val"), Parameter("hi", 1.0, keyword="max_val")),
             ordered_parameters=True,
         ),
         _F(
