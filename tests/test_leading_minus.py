@@ -80,7 +80,7 @@ def test_any_argv_is_rearranged_without_losing_or_inventing_arguments(args):
         tail = out[out.index("--") + 1 :]
         # only what follows a -- in the input or parses as a leading-minus expression moves
         assert all(t in args for t in tail)
-    # what stays in front keeps its order (an option stays next to its value)
+    # what stays in front keeps its order
     kept = out[: out.index("--")] if "--" in out else out
     rest = iter(args)
     assert all(any(t == u for u in rest) for t in kept)
