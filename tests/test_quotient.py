@@ -82,6 +82,7 @@ def test_several_variables_need_wrt(run_cli):
         (["log(x)", "--at", "-1", "--quotient"], "not finite at this point"),
         (["x^2", "--at", "1", "--quotient", "--save", "q.jpg"], "must end in"),
         (["x^2", "--at", "1", "--quotient", "--plot", "--json"], "cannot share stdout"),
+        (["x^2", "--at", "1", "--quotient", "--csv", "q.csv"], "with --quotient use --json"),
     ],
 )
 def test_unusable_requests_exit_2(run_cli, args, message):

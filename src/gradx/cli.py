@@ -155,7 +155,9 @@ def _functions_epilog() -> str:
     aliases = ", ".join(f"{a} = {t}" for a, t in ALIASES.items())
     return (
         f"Functions: {' '.join(FUNCTIONS)}. Aliases: {aliases}. Constants: pi, e. "
-        "Operators: + - * / ** (^ also means power). An expression may start with '-', as in "
+        "Operators: + - * / ** (^ also means power); where(cond, a, b) with < <= > >= == != "
+        "and, or, not. torch./F./math./np. prefixes are accepted. An expression may start "
+        "with '-', as in "
         'gradx eval "-x^2" --at 1. Exit codes: 0 every point ok, '
         "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input."
     )
@@ -243,6 +245,8 @@ def eval_command(
     """
     with _user_errors():
         if quotient:
+            if csv_path is not None:
+                raise GradxError("--csv is for the table of points; with --quotient use --json")
             _difference_quotients(expression, at, range_, wrt, order, dtype, json_out, plot, save)
             raise typer.Exit(0)
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
