@@ -225,3 +225,40 @@ def test_torch_quirk_sinc_second_derivative_at_0_is_nan():
     assert math.isnan(row.derivatives[0].autograd)
     assert row.status is Status.MISMATCH
     assert row.derivatives[0].numeric == pytest.approx(-(math.pi**2) / 3, rel=1e-4)
+
+
+def _point_on(spec, conditions):
+    """Argument values that satisfy one declared breakpoint (a conjunction of conditions)."""
+    from gradx.expression import vocabulary as v
+
+    args = [0.5] * max(
+        spec.min_args, 2 if any(isinstance(c, v.AnyTwoEqual) for c in conditions) else 1
+    )
+    args += [p.default for p in spec.parameters]
+    for c in conditions:
+        if isinstance(c, v.Equals):
+            args[c.arg] = c.value
+        elif isinstance(c, v.EqualsArg):
+            args[c.arg] = c.factor * args[c.other]
+        elif isinstance(c, v.AtMost):
+            args[c.arg] = c.value - 1
+        elif isinstance(c, v.IsInteger):
+            args[c.arg] = 0.5 if c.negate else 2.0
+        else:
+            args = [1.0] * len(args)
+    return args
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in FUNCTIONS.items() if spec.breakpoints))
+def test_every_declared_breakpoint_is_found_by_the_kink_machinery(name):
+    import torch
+
+    from gradx.commands.eval.special_points import _breakpoint_masks
+
+    spec = FUNCTIONS[name]
+    for conditions in spec.breakpoints:
+        args = [torch.tensor([a], dtype=torch.float64) for a in _point_on(spec, conditions)]
+        mask = _breakpoint_masks(name, args, 1e-15)
+        assert mask is not None and bool(mask[0]), (name, conditions)
+        away = [a + 0.123 for a in args[:1]] + args[1:]
+        assert not bool(_breakpoint_masks(name, away, 1e-15)[0]), name
