@@ -20,7 +20,8 @@ def test_each_order_has_its_graph_and_the_graphs_grow():
     nodes = [step.nodes for step in report.steps]
     assert nodes == sorted(nodes) and len(set(nodes)) == len(nodes)  # strictly growing
     assert all(step.saved_tensors > 0 and step.saved_bytes > 0 for step in report.steps)
-    assert all(step.saved_bytes == 8 * step.saved_tensors for step in report.steps)  # scalars
+    # scalars of 8 bytes; a tensor saved by several nodes is held (and counted) once
+    assert all(8 <= step.saved_bytes <= 8 * step.saved_tensors for step in report.steps)
     assert report.stopped is None
 
 

@@ -81,11 +81,16 @@ def _counted(compute: Any) -> tuple[Any, tuple[int, int], float]:
 
     count = 0
     size = 0
+    seen: set[int] = set()
 
     def pack(tensor: Any) -> Any:
+        # Bytes of distinct storages: a tensor saved by two nodes is held once.
         nonlocal count, size
         count += 1
-        size += tensor.numel() * tensor.element_size()
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in seen or storage.data_ptr() == 0:
+            seen.add(storage.data_ptr())
+            size += storage.nbytes()
         return tensor
 
     start = time.perf_counter()
