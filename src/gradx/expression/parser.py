@@ -425,11 +425,13 @@ class _Builder:
         sources: list[ast.expr | None] = list(node.args)
         if node.keywords:
             sources = self.keyword_parameters(raw, spec, sources, node.keywords)
-        args = tuple(
+        built = tuple(
             None if a is None else self.numeric(self.build(a, depth + 1), a) for a in sources
         )
         if spec.parameters:
-            args = self.parameters(raw, spec, args, sources, node)
+            args = self.parameters(raw, spec, built, sources, node)
+        else:  # without parameters there are no keywords, so no empty slots
+            args = tuple(a for a in built if a is not None)
         if name == "pow":
             self.check_power(args[0], args[1], node)
         return Call(name, args, self.span(node))

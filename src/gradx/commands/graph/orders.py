@@ -55,12 +55,14 @@ def derivative_graphs(
                     f"{_name(k)} and above are 0"
                 )
                 break
+
+            def differentiate(p: Any = previous) -> Any:
+                return torch.autograd.grad(
+                    p.sum(), leaves[variable], create_graph=True, allow_unused=True
+                )[0]
+
             try:
-                current, saved, seconds = _counted(
-                    lambda p=previous: torch.autograd.grad(
-                        p.sum(), leaves[variable], create_graph=True, allow_unused=True
-                    )[0]
-                )
+                current, saved, seconds = _counted(differentiate)
             except RuntimeError as exc:
                 stopped = f"computing {_name(k)} failed: {str(exc).strip().splitlines()[0]}"
                 failed = True
@@ -68,9 +70,8 @@ def derivative_graphs(
             if current is None:  # allow_unused: f did not use the variable at all
                 stopped = f"{_name(k - 1)} does not depend on {variable}: {_name(k)} is 0"
                 break
-        graph = trace_graph(
-            f"{_name(k)} of {expression}", lambda c=current: c, leaves, backward=False
-        )
+        result = current
+        graph = trace_graph(f"{_name(k)} of {expression}", lambda: result, leaves, backward=False)
         steps.append(OrderStep(k, graph, len(graph.nodes), saved[0], saved[1], seconds))
     return HigherOrderGraphs(expression, variable, tuple(steps), stopped, failed)
 
