@@ -9,7 +9,7 @@ order's backward will need, and what stays in memory while the graph lives).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gradx.commands.graph.model import HigherOrderGraphs, OrderStep
@@ -70,8 +70,9 @@ def derivative_graphs(
             if current is None:  # allow_unused: f did not use the variable at all
                 stopped = f"{_name(k - 1)} does not depend on {variable}: {_name(k)} is 0"
                 break
-        result = current
-        graph = trace_graph(f"{_name(k)} of {expression}", lambda: result, leaves, backward=False)
+        graph = trace_graph(
+            f"{_name(k)} of {expression}", _returning(current), leaves, backward=False
+        )
         steps.append(OrderStep(k, graph, len(graph.nodes), saved[0], saved[1], seconds))
     return HigherOrderGraphs(expression, variable, tuple(steps), stopped, failed)
 
@@ -98,6 +99,11 @@ def _counted(compute: Any) -> tuple[Any, tuple[int, int], float]:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         result = compute()
     return result, (count, size), time.perf_counter() - start
+
+
+def _returning(value: Any) -> Callable[[], Any]:
+    """A computation that hands back an already computed tensor (for ``trace_graph``)."""
+    return lambda: value
 
 
 def _name(k: int) -> str:
