@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 import typer.core
@@ -18,6 +18,9 @@ import typer.core
 from gradx import __version__
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType, Method
+
+if TYPE_CHECKING:
+    from gradx.commands.eval.model import QuotientReport
 
 
 class _Group(typer.core.TyperGroup):
@@ -31,7 +34,11 @@ class _Group(typer.core.TyperGroup):
         if index is not None and args[index] in EXPRESSION_COMMANDS:
             command = self.commands[args[index]]
             options = [p for p in command.params if p.param_type_name == "option"]
-            flag = {o: p.is_flag for p in options for o in (*p.opts, *p.secondary_opts)}
+            flag = {
+                o: bool(getattr(p, "is_flag", False))
+                for p in options
+                for o in (*p.opts, *p.secondary_opts)
+            }
             flags = {o for o, is_flag in flag.items() if is_flag}
             valued = {o for o, is_flag in flag.items() if not is_flag}
             rest = expression_last(args[index + 1 :], {*flags, "--help"}, valued)
@@ -247,8 +254,11 @@ def eval_command(
         if quotient:
             if csv_path is not None:
                 raise GradxError("--csv is for the table of points; with --quotient use --json")
-            _difference_quotients(expression, at, range_, wrt, order, dtype, json_out, plot, save)
-            raise typer.Exit(0)
+            raise _exit_for(
+                _difference_quotients(
+                    expression, at, range_, wrt, order, dtype, json_out, plot, save
+                )
+            )
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
         from gradx.render.eval_output import eval_writers, print_table
 
@@ -291,7 +301,7 @@ def _difference_quotients(
     json_out: bool,
     plot: bool,
     save: Path | None,
-) -> None:
+) -> QuotientReport:
     """``gradx eval EXPR --at X --quotient``: the table of difference quotients."""
     if plot and json_out:
         raise GradxError("--plot cannot share stdout with --json; use --save FILE.png")
@@ -314,6 +324,7 @@ def _difference_quotients(
         order=order,
     )
     emit_quotients(report, json_out=json_out, plot=plot, save=save)
+    return report
 
 
 # --------------------------------------------------------------------------- check
@@ -570,7 +581,9 @@ def graph_command(
             from gradx.render.graph_orders import emit_orders
 
             report = derivative_graphs(target, tuple(at or ()), dtype, order)
-            raise typer.Exit(int(emit_orders(report, depth=depth, json_out=json_out)))
+            views = tuple(build_view(step.graph, depth) for step in report.steps)
+            emit_orders(report, views, json_out=json_out)
+            raise _exit_for(report)
         if is_script_target(target):
             graph = script_graph(
                 target, tuple(at or ()), tuple(shape or ()), dtype, backward=backward

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 
-from gradx.commands.graph.model import HigherOrderGraphs
-from gradx.errors import ExitCode
+from gradx.commands.graph.model import GraphView, HigherOrderGraphs
 
 
-def emit_orders(report: HigherOrderGraphs, *, depth: int | None, json_out: bool) -> ExitCode:
-    """Print the trees and the growth table (or JSON); exit 1 when a backward failed."""
-    from gradx.commands.graph.view import build_view
-
-    views = [build_view(step.graph, depth) for step in report.steps]
+def emit_orders(report: HigherOrderGraphs, views: Sequence[GraphView], *, json_out: bool) -> None:
+    """Print each order's folded view and the growth table (or one JSON document)."""
     if json_out:
         document = {
             "schema": 1,
@@ -76,7 +73,6 @@ def emit_orders(report: HigherOrderGraphs, *, depth: int | None, json_out: bool)
             "below it: the graph of order k holds those of the lower orders, so the node counts "
             "grow, and every saved tensor stays in memory as long as the graph does."
         )
-    return ExitCode.FAILED if report.failed else ExitCode.OK
 
 
 def _title(order: int, report: HigherOrderGraphs) -> str:

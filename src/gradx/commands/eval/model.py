@@ -226,3 +226,8 @@ class QuotientReport:
     best_central: int
     theory_forward: float | None
     theory_central: float | None
+
+    @property
+    def exit_ok(self) -> bool:
+        """Always True: the table demonstrates, it checks nothing."""
+        return True

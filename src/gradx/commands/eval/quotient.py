@@ -18,6 +18,7 @@ from gradx.commands.eval.points import build_grid, split_top_level
 from gradx.errors import GradxError
 from gradx.expression.parser import parse_expression
 from gradx.expression.to_torch import evaluate
+from gradx.numerics.settings import DType
 
 STEPS = tuple(10.0**-k for k in range(1, 17))
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
@@ -37,8 +38,7 @@ def difference_quotients(
         raise GradxError("--quotient works at one point: give --at, not --range")
     if order != 1:
         raise GradxError("--quotient shows first-derivative quotients: leave out --order")
-    if dtype not in _DTYPES:
-        raise GradxError(f"--dtype {dtype!r} is not one of: {', '.join(_DTYPES)}")
+    dtype = str(DType.parse(dtype))
     parsed = parse_expression(expression)
     if not parsed.variables:
         raise GradxError("--quotient needs an expression with a variable, such as 3*x^2 - 4*x")

@@ -151,3 +151,8 @@ class HigherOrderGraphs:
     steps: tuple[OrderStep, ...]
     stopped: str | None = None  # why the chain stopped before the order asked for
     failed: bool = False  # a backward raised (exit 1), rather than a derivative being constant
+
+    @property
+    def exit_ok(self) -> bool:
+        """True unless computing a derivative failed."""
+        return not self.failed

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gradx.commands.graph.model import HigherOrderGraphs, OrderStep
-from gradx.commands.graph.sources import DEFAULT_VALUE, _torch_dtype, expression_values
+from gradx.commands.graph.sources import DEFAULT_VALUE, expression_values
 from gradx.errors import GradxError
 from gradx.expression.vocabulary import MAX_ORDER
+from gradx.numerics.settings import DType
 
 
 def derivative_graphs(
@@ -29,7 +30,7 @@ def derivative_graphs(
     parsed = parse_expression(expression)
     if not parsed.variables:
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
-    torch_dtype = _torch_dtype(dtype)
+    torch_dtype = DType.parse(dtype).torch
     values = expression_values(at, parsed.variables)
     import torch
 
