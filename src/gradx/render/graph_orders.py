@@ -67,7 +67,7 @@ def emit_orders(report: HigherOrderGraphs, views: Sequence[GraphView], *, json_o
         )
         console.print(f"time of each pass: {times}")
         if report.stopped:
-            console.print(Text(report.stopped, style="bold red" if report.failed else "yellow"))
+            console.print(Text(report.stopped, style="alert" if report.failed else "caution"))
         console.print(
             "Each backward with create_graph=True is recorded as a new graph on top of the ones "
             "below it: the graph of order k holds those of the lower orders, so the node counts "
