@@ -255,7 +255,10 @@ def test_different_output_shapes_are_an_error_not_a_pass():
         ((f"{KERNELS}::FusedGelu", "--against", "nope.py::f"), "no such file: nope.py"),
         ((f"{KERNELS}::FusedGelu", "--against", f"{KERNELS}::nothing"), "no target named"),
         ((f"{KERNELS}::FusedGelu", "--against", REFERENCE, "--order", "2"), "first derivatives"),
-        ((f"{KERNELS}::FusedGelu", "--against", REFERENCE, "--dtype", "int8"), "'int8' is not one of"),
+        (
+            (f"{KERNELS}::FusedGelu", "--against", REFERENCE, "--dtype", "int8"),
+            "'int8' is not one of",
+        ),
         ((f"{KERNELS}::FusedGelu", "--device", "tpu"), "--device tpu: use cpu, cuda"),
     ],
 )

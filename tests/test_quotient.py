@@ -89,3 +89,10 @@ def test_unusable_requests_exit_2(run_cli, args, message):
     result = run_cli("eval", *args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_half_precision_turns_within_the_first_steps():
+    report = difference_quotients("x^2", ("1",), dtype="float16")
+    assert report.dtype == "float16"
+    assert report.rows[report.best_forward].h >= 1e-3  # eps(float16) ≈ 1e-3
+    assert report.rows[-1].forward != report.rows[-1].forward  # h = 1e-16 underflows: 0/0

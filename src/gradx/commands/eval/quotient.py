@@ -21,7 +21,6 @@ from gradx.expression.to_torch import evaluate
 from gradx.numerics.settings import DType
 
 STEPS = tuple(10.0**-k for k in range(1, 17))
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def difference_quotients(
@@ -38,7 +37,8 @@ def difference_quotients(
         raise GradxError("--quotient works at one point: give --at, not --range")
     if order != 1:
         raise GradxError("--quotient shows first-derivative quotients: leave out --order")
-    dtype = str(DType.parse(dtype))
+    parsed_dtype = DType.parse(dtype)  # float16 and bfloat16 too: the turn comes early there
+    dtype = str(parsed_dtype)
     parsed = parse_expression(expression)
     if not parsed.variables:
         raise GradxError("--quotient needs an expression with a variable, such as 3*x^2 - 4*x")
@@ -55,7 +55,7 @@ def difference_quotients(
     if grid.size != 1 or grid.axes:
         raise GradxError(f"--quotient works at one point: give one --at, not {grid.size}")
     point = grid.chunk(0, 1)
-    torch_dtype = _DTYPES[dtype]
+    torch_dtype = parsed_dtype.torch
 
     # The reference: f, f', f'', f''' by autograd in float64.
     x64 = {v: t.to(torch.float64) for v, t in point.items()}
