@@ -52,7 +52,7 @@ def layer(name: str) -> str:
     parts = name.split(".")
     if name == "gradx":
         return "api"
-    if parts[1] in ("cli", "__main__"):
+    if parts[1] in ("cli", "cli_args", "__main__"):
         return "cli"
     if parts[1] == "render":
         return "render"

@@ -21,14 +21,14 @@ from gradx.numerics.tolerances import (
 )
 
 CHECK_SCRIPTS = Path(__file__).parent / "check_scripts"
-BAD_DTYPE = "'float16' is not one of 'float64', 'float32'"
+BAD_DTYPE = "'int8' is not one of 'float64', 'float32', 'float16', 'bfloat16'"
 
 
 @pytest.mark.parametrize("command", ["eval", "check", "graph"])
 def test_help_lists_the_dtype_choices(run_cli, command):
     result = run_cli(command, "--help")
     assert result.exit_code == 0
-    assert "float64|float32" in result.stdout
+    assert "float64|float32|float16|bfloat16" in result.stdout
 
 
 def test_check_help_lists_the_methods(run_cli):
@@ -44,7 +44,7 @@ def test_check_help_lists_the_methods(run_cli):
     ],
 )
 def test_a_bad_dtype_on_the_command_line_exits_2_with_the_shared_message(run_cli, args):
-    result = run_cli(*args, "--dtype", "float16")
+    result = run_cli(*args, "--dtype", "int8")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert BAD_DTYPE in result.stderr
@@ -54,9 +54,9 @@ def test_a_bad_dtype_on_the_command_line_exits_2_with_the_shared_message(run_cli
 def test_every_core_entry_point_refuses_a_bad_dtype_with_the_same_message():
     messages = []
     for call in (
-        lambda: EvalRequest.from_cli(expression="x", at=("1",), dtype="float16"),
-        lambda: CheckRequest.from_cli(target=str(CHECK_SCRIPTS / "kinks.py"), dtype="float16"),
-        lambda: expression_graph("2*x*x", (), "float16"),
+        lambda: EvalRequest.from_cli(expression="x", at=("1",), dtype="int8"),
+        lambda: CheckRequest.from_cli(target=str(CHECK_SCRIPTS / "kinks.py"), dtype="int8"),
+        lambda: expression_graph("2*x*x", (), "int8"),
     ):
         with pytest.raises(GradxError) as caught:
             call()
@@ -64,13 +64,23 @@ def test_every_core_entry_point_refuses_a_bad_dtype_with_the_same_message():
         messages.append(caught.value.message)
     assert set(messages) == {f"Invalid value for '--dtype': {BAD_DTYPE}."}
     with pytest.raises(ValueError, match=f"Invalid value for 'dtype': {BAD_DTYPE}"):
-        gradx.check(torch.sin, torch.ones(2, dtype=torch.float64), dtype="float16")
-    with pytest.raises(ValueError, match="'torch.float16' is not one of 'float64', 'float32'"):
+        gradx.check(torch.sin, torch.ones(2, dtype=torch.float64), dtype="int8")
+    with pytest.raises(ValueError, match="'torch.int8' is not one of 'float64', 'float32'"):
+        gradx.check(torch.sin, torch.ones(2, dtype=torch.float64), dtype=torch.int8)
+
+
+def test_low_precision_is_refused_where_finite_differences_are_noise(run_cli):
+    noise = "finite differences are noise in float16"
+    for args in (("eval", "x", "--at", "1"), ("check", str(CHECK_SCRIPTS / "kinks.py"))):
+        result = run_cli(*args, "--dtype", "float16")
+        assert result.exit_code == 2
+        assert noise in result.stderr and "\n" not in result.stderr.strip()
+    with pytest.raises(ValueError, match=noise):
         gradx.check(torch.sin, torch.ones(2, dtype=torch.float64), dtype=torch.float16)
 
 
 def test_the_table_has_a_row_for_every_dtype_and_nothing_else():
-    assert set(TOLERANCES) == set(DType)
+    assert set(TOLERANCES) == {d for d in DType if d.finite_differences}
     for row in TOLERANCES.values():
         # check has no symbolic reference: its one bar is against the finite differences
         assert (row.check.fd_rtol, row.check.fd_atol) == (row.check.rtol, row.check.atol)

@@ -10,6 +10,7 @@ import pytest
 
 from gradx.commands.eval.model import Status
 from gradx.commands.eval.pipeline import EvalRequest, evaluate_expression
+from gradx.errors import GradxError
 from gradx.expression.constants import MATH_FUNCTIONS, constant_value
 from gradx.expression.parser import parse_expression
 from gradx.expression.tree import OPERATORS
@@ -56,6 +57,36 @@ CASES = {
     "erf": ("erf(x)", "x=0.7"),
     "pow": ("pow(x, 3) + pow(2, x)", "x=0.7"),
     "hypot": ("hypot(x, y)", "x=0.7,y=0.4"),
+    "elu": ("elu(x) + elu(x, 0.5)", "x=-0.7"),
+    "selu": ("selu(x)", "x=-0.7"),
+    "celu": ("celu(x) + celu(x, 2)", "x=-0.7"),
+    "leaky_relu": ("leaky_relu(x) + leaky_relu(x, 0.2)", "x=-0.7"),
+    "relu6": ("relu6(x)", "x=0.7"),
+    "hardtanh": ("hardtanh(x) + hardtanh(x, -2, 2)", "x=0.7"),
+    "hardsigmoid": ("hardsigmoid(x)", "x=0.7"),
+    "hardswish": ("hardswish(x)", "x=0.7"),
+    "softsign": ("softsign(x)", "x=-0.7"),
+    "logsigmoid": ("logsigmoid(x)", "x=0.7"),
+    "mish": ("mish(x)", "x=0.7"),
+    "tanhshrink": ("tanhshrink(x)", "x=0.7"),
+    "softshrink": ("softshrink(x) + softshrink(x, 0.2)", "x=0.7"),
+    "hardshrink": ("hardshrink(x) + hardshrink(x, 0.2)", "x=0.7"),
+    "erfc": ("erfc(x)", "x=0.7"),
+    "erfinv": ("erfinv(x)", "x=0.7"),
+    "lgamma": ("lgamma(x)", "x=-0.7"),
+    "digamma": ("digamma(x)", "x=0.7"),
+    "sinc": ("sinc(x)", "x=0.7"),
+    "logit": ("logit(x)", "x=0.7"),
+    "xlogy": ("xlogy(x, y)", "x=0.7,y=0.4"),
+    "sech": ("sech(x)", "x=0.7"),
+    "csch": ("csch(x)", "x=0.7"),
+    "coth": ("coth(x)", "x=0.7"),
+    "acot": ("acot(x)", "x=-0.7"),
+    "asec": ("asec(x)", "x=1.7"),
+    "acsc": ("acsc(x)", "x=-1.7"),
+    "asech": ("asech(x)", "x=0.7"),
+    "acsch": ("acsch(x)", "x=-0.7"),
+    "acoth": ("acoth(x)", "x=1.7"),
 }
 
 
@@ -97,8 +128,137 @@ def test_every_function_on_every_path(name, order):
 def test_aliases_mean_the_same_function(alias):
     target = ALIASES[alias]
     args = "y, x" if FUNCTIONS[target].min_args == 2 else "x"
-    at = ("x=0.3,y=0.2",) if FUNCTIONS[target].min_args == 2 else ("x=0.3",)
+    at = (CASES[target][1],)
     a = evaluate_expression(EvalRequest(f"{alias}({args})", at=at)).rows[0]
     b = evaluate_expression(EvalRequest(f"{target}({args})", at=at)).rows[0]
     assert a.value == b.value
     assert [d.autograd for d in a.derivatives] == [d.autograd for d in b.derivatives]
+
+
+def test_every_non_smooth_function_declares_its_breakpoints():
+    # The words (docs) and the data (the kink machinery) must describe the same functions.
+    for spec in FUNCTIONS.values():
+        if spec.non_smooth:
+            assert spec.breakpoints, spec.name
+        for conditions in spec.breakpoints:
+            for condition in conditions:
+                arg = getattr(condition, "arg", 0)
+                assert arg < spec.max_args, spec.name
+
+
+def test_parameters_follow_the_declaration():
+    for spec in FUNCTIONS.values():
+        if spec.parameters:
+            assert spec.max_args == spec.min_args + len(spec.parameters), spec.name
+
+
+# Kinks and jumps of the activations: (expression, point, torch's value there, left, right).
+KINKS = [
+    ("hardtanh(x)", -1, 0.0, 0, 1),
+    ("hardtanh(x)", 1, 0.0, 1, 0),
+    ("hardtanh(x, -2, 2)", 2, 0.0, 1, 0),
+    ("relu6(x)", 0, 0.0, 0, 1),
+    ("relu6(x)", 6, 0.0, 1, 0),
+    ("softshrink(x)", 0.5, 0.0, 0, 1),
+    ("softshrink(x, 0.25)", -0.25, 0.0, 1, 0),
+    ("leaky_relu(x)", 0, 0.01, 0.01, 1),
+    ("leaky_relu(x, 0.2)", 0, 0.2, 0.2, 1),
+    ("elu(x, 0.5)", 0, 0.5, 0.5, 1),
+    ("selu(x)", 0, 1.7581, 1.7581, 1.0507),
+    ("hardsigmoid(x)", -3, 0.0, 0, 0.166667),
+    ("hardsigmoid(x)", 3, 0.0, 0.166667, 0),
+    ("hardswish(x)", -3, 0.0, 0, -0.5),
+    ("hardswish(x)", 3, 1.0, 1.5, 1),
+]
+
+
+@pytest.mark.parametrize(("expression", "x", "torch_value", "left", "right"), KINKS)
+def test_activation_kinks_are_nondifferentiable_with_torchs_convention(
+    expression, x, torch_value, left, right
+):
+    (row,) = evaluate_expression(EvalRequest(expression, at=(f"x={x}",))).rows
+    assert row.status is Status.NONDIFFERENTIABLE, row
+    assert row.derivatives[0].autograd == pytest.approx(torch_value, abs=1e-4)
+    assert f"kink: left derivative {left:g}, right derivative {right:g}" in row.note
+    assert "by convention" in row.note
+
+
+@pytest.mark.parametrize("x", [-0.5, 0.5])
+def test_hardshrink_jumps(x):
+    (row,) = evaluate_expression(EvalRequest("hardshrink(x)", at=(f"x={x}",))).rows
+    assert row.status is Status.NONDIFFERENTIABLE
+    assert "f jumps here" in row.note
+
+
+@pytest.mark.parametrize(
+    ("expression", "order", "status"),
+    [
+        ("elu(x)", 1, Status.OK),  # alpha = 1: the sides meet with slope 1
+        ("celu(x, 2)", 1, Status.OK),
+        ("celu(x, 2)", 2, Status.NONDIFFERENTIABLE),  # f'' jumps from 1/2 to 0
+        ("softsign(x)", 2, Status.NONDIFFERENTIABLE),
+        ("acot(x)", 1, Status.NONDIFFERENTIABLE),  # jumps from -pi/2 to pi/2
+    ],
+)
+def test_smoothness_at_zero(expression, order, status):
+    (row,) = evaluate_expression(EvalRequest(expression, at=("x=0",), order=order)).rows
+    assert row.status is status, row
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("leaky_relu(x, y)", "the slope of leaky_relu must be a constant number"),
+        ("softshrink(x, -1)", "the lambd of softshrink must be at least 0"),
+        ("celu(x, 0)", "the alpha of celu must not be 0"),
+        ("hardtanh(x, 2, -2)", "hardtanh(x, lo, hi) needs lo <= hi"),
+        ("elu(x, 1, 2)", "elu() takes 1 to 2 arguments, got 3"),
+    ],
+)
+def test_parameters_must_be_sensible_constants(expression, message):
+    with pytest.raises(GradxError, match=re.escape(message)):
+        parse_expression(expression)
+
+
+def test_torch_quirk_sinc_second_derivative_at_0_is_nan():
+    (row,) = evaluate_expression(EvalRequest("sinc(x)", at=("x=0",), order=2)).rows
+    assert math.isnan(row.derivatives[0].autograd)
+    assert row.status is Status.MISMATCH
+    assert row.derivatives[0].numeric == pytest.approx(-(math.pi**2) / 3, rel=1e-4)
+
+
+def _point_on(spec, conditions):
+    """Argument values that satisfy one declared breakpoint (a conjunction of conditions)."""
+    from gradx.expression import vocabulary as v
+
+    args = [0.5] * max(
+        spec.min_args, 2 if any(isinstance(c, v.AnyTwoEqual) for c in conditions) else 1
+    )
+    args += [p.default for p in spec.parameters]
+    for c in conditions:
+        if isinstance(c, v.Equals):
+            args[c.arg] = c.value
+        elif isinstance(c, v.EqualsArg):
+            args[c.arg] = c.factor * args[c.other]
+        elif isinstance(c, v.AtMost):
+            args[c.arg] = c.value - 1
+        elif isinstance(c, v.IsInteger):
+            args[c.arg] = 0.5 if c.negate else 2.0
+        else:
+            args = [1.0] * len(args)
+    return args
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in FUNCTIONS.items() if spec.breakpoints))
+def test_every_declared_breakpoint_is_found_by_the_kink_machinery(name):
+    import torch
+
+    from gradx.commands.eval.special_points import _breakpoint_masks
+
+    spec = FUNCTIONS[name]
+    for conditions in spec.breakpoints:
+        args = [torch.tensor([a], dtype=torch.float64) for a in _point_on(spec, conditions)]
+        mask = _breakpoint_masks(name, args, 1e-15)
+        assert mask is not None and bool(mask[0]), (name, conditions)
+        away = [a + 0.123 for a in args[:1]] + args[1:]
+        assert not bool(_breakpoint_masks(name, away, 1e-15)[0]), name

@@ -10,13 +10,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
+import typer.core
 
 from gradx import __version__
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType, Method
+
+if TYPE_CHECKING:
+    from gradx.commands.eval.model import QuotientReport
+
 
 try:  # typer 0.2x vendors click; older typers use click itself
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -32,7 +37,9 @@ class _OneRedLineGroup(TyperGroup):
     """typer's command group, except that bad usage is one red line and exit 2.
 
     typer draws a usage line, a hint and a boxed panel for an unknown option or command;
-    gradx answers every kind of unusable input the same way: ``error: ...`` in red.
+    gradx answers every kind of unusable input the same way: ``error: ...`` in red. It also lets
+    ``eval``/``graph`` take an expression that starts with ``-`` (see ``cli_args``) before the
+    options are parsed, for the console script and CliRunner alike.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -44,6 +51,24 @@ class _OneRedLineGroup(TyperGroup):
             for param in (*command.params, help_option):
                 if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
                     param.metavar = ""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from gradx.cli_args import EXPRESSION_COMMANDS, expression_last
+
+        index = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+        if index is not None and args[index] in EXPRESSION_COMMANDS:
+            command = self.commands[args[index]]
+            options = [p for p in command.params if p.param_type_name == "option"]
+            flag = {
+                o: bool(getattr(p, "is_flag", False))
+                for p in options
+                for o in (*p.opts, *p.secondary_opts)
+            }
+            flags = {o for o, is_flag in flag.items() if is_flag}
+            valued = {o for o, is_flag in flag.items() if not is_flag}
+            rest = expression_last(args[index + 1 :], {*flags, "--help"}, valued)
+            args = [*args[: index + 1], *rest]
+        return super().parse_args(ctx, args)
 
     def main(  # type: ignore[override]
         self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra
@@ -213,8 +238,10 @@ def _functions_epilog() -> str:
     aliases = ", ".join(f"{a} = {t}" for a, t in ALIASES.items())
     return (
         f"Functions: {' '.join(FUNCTIONS)}. Aliases: {aliases}. Constants: pi, e. "
-        "Operators: + - * / ** (^ also means power). An expression that starts with '-' goes "
-        'after --, as in: gradx eval --at x=1 -- "-x**2". Exit codes: 0 every point ok, '
+        "Operators: + - * / ** (^ also means power); where(cond, a, b) with < <= > >= == != "
+        "and, or, not. torch./F./math./np. prefixes are accepted. An expression may start "
+        "with '-', as in "
+        'gradx eval "-x^2" --at 1. Exit codes: 0 every point ok, '
         "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input."
     )
 
@@ -294,12 +321,28 @@ def eval_command(
             help="Also save the plot as FILE.png, .svg or .pdf (needs matplotlib: gradx\\[plot]).",
         ),
     ] = None,
+    quotient: Annotated[
+        bool,
+        typer.Option(
+            "--quotient",
+            help="At one --at point: the forward and central difference quotients for "
+            "h = 1e-1 ... 1e-16, their errors against autograd, and where rounding takes over.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate an expression and its derivatives; check autograd against sympy and finite differences.
 
     Examples: gradx eval "sin(x)" --range -6.28:6.28 · gradx eval "x^2*y" --at x=1,y=2 --order 2
     """
     with _user_errors():
+        if quotient:
+            if csv_path is not None:
+                raise GradxError("--csv is for the table of points; with --quotient use --json")
+            raise _exit_for(
+                _difference_quotients(
+                    expression, at, range_, wrt, order, dtype, json_out, plot, save
+                )
+            )
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
         from gradx.render.eval_output import eval_writers, print_table
 
@@ -341,6 +384,42 @@ def eval_command(
 
             emit_plots(collect_plot(request, prepared, overlay=overlay), terminal=plot, save=save)
     raise _exit_for(report)
+
+
+def _difference_quotients(
+    expression: str,
+    at: list[str] | None,
+    ranges: list[str] | None,
+    wrt: list[str] | None,
+    order: int,
+    dtype: str,
+    json_out: bool,
+    plot: bool,
+    save: Path | None,
+) -> QuotientReport:
+    """``gradx eval EXPR --at X --quotient``: the table of difference quotients."""
+    if plot and json_out:
+        raise GradxError("--plot cannot share stdout with --json; use --save FILE.png")
+    if save is not None:
+        from gradx.atomic_file import check_writable
+        from gradx.commands.eval.plot_data import SAVE_SUFFIXES
+
+        if save.suffix.lower() not in SAVE_SUFFIXES:
+            raise GradxError(f"--save {save}: the file name must end in {', '.join(SAVE_SUFFIXES)}")
+        check_writable(save)
+    from gradx.commands.eval.quotient import difference_quotients
+    from gradx.render.eval_quotient import emit_quotients
+
+    report = difference_quotients(
+        expression,
+        tuple(at or ()),
+        wrt=tuple(wrt or ()),
+        dtype=dtype,
+        has_range=bool(ranges),
+        order=order,
+    )
+    emit_quotients(report, json_out=json_out, plot=plot, save=save)
+    return report
 
 
 # --------------------------------------------------------------------------- check
@@ -588,6 +667,15 @@ def graph_command(
             "[[1,0],[0,1]] (default: ones, the gradient of output.sum()).",
         ),
     ] = None,
+    order: Annotated[
+        int,
+        typer.Option(
+            "--order",
+            metavar="K",
+            help="For an expression: the graphs create_graph=True builds for f', f'', ... up "
+            "to order K, with node counts, saved tensors, time and memory of each backward.",
+        ),
+    ] = 1,
 ) -> None:
     """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
 
@@ -604,6 +692,16 @@ def graph_command(
             from gradx.atomic_file import check_writable
 
             check_writable(dot)
+        if order != 1:
+            if is_script_target(target):
+                raise GradxError("--order is for an expression, such as gradx graph 'sin(x)'")
+            from gradx.commands.graph.orders import derivative_graphs
+            from gradx.render.graph_orders import emit_orders
+
+            report = derivative_graphs(target, tuple(at or ()), dtype, order)
+            views = tuple(build_view(step.graph, depth) for step in report.steps)
+            emit_orders(report, views, json_out=json_out)
+            raise _exit_for(report)
         if is_script_target(target):
             graph = script_graph(
                 target,

@@ -23,6 +23,7 @@ from gradx.expression.tree import (
     Number,
     ParsedExpression,
     Variable,
+    is_boolean,
     is_constant,
 )
 from gradx.expression.vocabulary import (
@@ -37,6 +38,7 @@ from gradx.expression.vocabulary import (
     MAX_VARIABLES,
     NOT_PER_ELEMENT,
     REFUSED_NAMES,
+    FunctionSpec,
     all_function_names,
     canonical_name,
 )
@@ -44,7 +46,38 @@ from gradx.expression.vocabulary import (
 _VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 _ALLOWED = (
-    "numbers, variables, + - * / ** ^, parentheses and the functions listed by `gradx eval --help`"
+    "numbers, variables, + - * / ** ^, parentheses, the functions listed by `gradx eval --help` "
+    "and where(condition, a, b) with comparisons"
+)
+
+_COMPARE = {
+    ast.Lt: "lt",
+    ast.LtE: "le",
+    ast.Gt: "gt",
+    ast.GtE: "ge",
+    ast.Eq: "eq",
+    ast.NotEq: "ne",
+}
+_COMPARE_REFUSED = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+_NOT_A_NUMBER = (
+    "a comparison is true or false, not a number: use it as the condition of where(condition, a, b)"
+)
+
+# Module prefixes of code pasted from a notebook; accepted only in front of a function (or
+# constant) gradx knows, which then means what it means without the prefix.
+PREFIXES = (
+    "torch",
+    "torch.nn.functional",
+    "nn.functional",
+    "F",
+    "torch.special",
+    "math",
+    "np",
+    "numpy",
+)
+_ATTRIBUTE_REFUSED = (
+    "attribute access not allowed; only a module prefix (torch., F., torch.nn.functional., "
+    "math., np., ...) in front of a function gradx knows, as in torch.sin(x)"
 )
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
@@ -118,24 +151,46 @@ def parse_expression(text: str, *, extra_variables: tuple[str, ...] = ()) -> Par
     lead = len(python_text) - len(python_text.lstrip())
     tree = _python_parse(source, python_text, origin)
     builder = _Builder(source, origin[lead:])
-    root = builder.build(tree.body, depth=0)
+    root = builder.numeric(builder.build(tree.body, depth=0), tree.body)
     names = {*builder.variables, *extra_variables}
     if len(names) > MAX_VARIABLES:
         raise GradxError(f"too many variables ({len(names)}); the limit is {MAX_VARIABLES}")
     return ParsedExpression(source=source, root=root, variables=tuple(sorted(names)))
 
 
+_SUPERSCRIPTS = {**{c: str(i) for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "⁻": "-"}
+# The forms gradx itself prints (x²·exp(-x²/10), √(x), π), read back as input.
+_PRINTED_FORMS = {"^": "**", "·": "*", "π": "pi", "√": "sqrt"}
+
+
 def _caret_to_power(source: str) -> tuple[str, list[int]]:
-    """Replace ``^`` by ``**`` and map each position of the new text to one of the source."""
+    """Rewrite ``^`` as ``**``, superscripts as powers (``x²`` is ``x**2``, ``x⁻¹`` is
+    ``x**(-1)``) and ``·``, ``π``, ``√`` as ``*``, ``pi``, ``sqrt``; map each position of the new
+    text to one of the source. Absolute-value bars are refused with the spelling to use."""
     out: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(source):
-        if char == "^":
-            out.append("**")
-            origin.extend((index, index))
-        else:
-            out.append(char)
-            origin.append(index)
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if char == "|":
+            raise ExpressionError(
+                "absolute-value bars |x| are not supported: write abs(x)", source, index, index + 1
+            )
+        if char in _SUPERSCRIPTS:
+            end = index
+            while end < len(source) and source[end] in _SUPERSCRIPTS:
+                end += 1
+            digits = "".join(_SUPERSCRIPTS[c] for c in source[index:end])
+            power = f"**({digits})" if "-" in digits else f"**{digits}"
+            out.append(power)
+            origin.extend([index] * (len(power) - len(digits)))
+            origin.extend(range(index, end))
+            index = end
+            continue
+        replacement = _PRINTED_FORMS.get(char, char)
+        out.append(replacement)
+        origin.extend([index] * len(replacement))
+        index += 1
     origin.append(len(source))
     return "".join(out), origin
 
@@ -206,6 +261,19 @@ class _Builder:
             return self.binary(node, depth)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, depth)
+        if isinstance(node, ast.BoolOp):
+            return self.boolean_operation(node, depth)
+        if isinstance(node, ast.IfExp):  # a if c else b: where(c, a, b)
+            args = (
+                self.boolean(self.build(node.test, depth + 1), node.test),
+                self.numeric(self.build(node.body, depth + 1), node.body),
+                self.numeric(self.build(node.orelse, depth + 1), node.orelse),
+            )
+            return Call("where", args, self.span(node))
         what = _NODE_WORDS.get(type(node).__name__, f"'{type(node).__name__}'")
         raise self.fail(f"{what} not allowed; an expression may contain {_ALLOWED}", node)
 
@@ -239,6 +307,8 @@ class _Builder:
             return Constant(name, span)
         if canonical_name(name) is not None:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
+        if name == "where":
+            raise self.fail("'where' is a function: call it, as in where(x > 0, x, 0)", node)
         if not _VARIABLE_NAME.match(name):
             raise self.fail(
                 f"variable name {name!r} not allowed: use ASCII letters, digits and '_' "
@@ -248,14 +318,81 @@ class _Builder:
         self.variables.add(name)
         return Variable(name, span)
 
+    def prefixed(self, node: ast.Attribute) -> str:
+        """``torch.sin``, ``F.relu``, ``math.sqrt``… as pasted from a notebook: the dotted name,
+        when its prefix is one of ``PREFIXES`` (whether the name is known is checked after)."""
+        parts = [node.attr]
+        value: ast.expr = node.value
+        while isinstance(value, ast.Attribute):
+            parts.append(value.attr)
+            value = value.value
+        if isinstance(value, ast.Name):
+            prefix = ".".join([value.id, *reversed(parts[1:])])
+            if prefix in PREFIXES:
+                return f"{prefix}.{node.attr}"
+        raise self.fail(_ATTRIBUTE_REFUSED, node)
+
+    def attribute(self, node: ast.Attribute) -> Node:
+        """``math.pi``, ``np.e``, ``torch.pi``: the constants, with a module prefix."""
+        raw = self.prefixed(node)
+        if node.attr in CONSTANTS:
+            return Constant(node.attr, self.span(node))
+        if canonical_name(node.attr) is not None:
+            raise self.fail(f"{raw!r} is a function: call it, as in {raw}(x)", node)
+        raise self.fail(f"{raw!r} is not a constant gradx knows (pi, e)", node)
+
+    def numeric(self, built: Node, node: ast.AST) -> Node:
+        """``built``, refused where a number is needed but it is a comparison."""
+        if is_boolean(built):
+            raise self.fail(_NOT_A_NUMBER, node)
+        return built
+
+    def boolean(self, built: Node, node: ast.AST) -> Node:
+        """``built``, refused where a condition is needed but it is a number."""
+        if not is_boolean(built):
+            raise self.fail(
+                "a condition is needed here: a comparison such as x > 0 (with and, or, not)",
+                node,
+            )
+        return built
+
+    def compare(self, node: ast.Compare, depth: int) -> Node:
+        """``a < b``, and chains ``0 < x < 1`` as ``0 < x and x < 1``."""
+        operands = [
+            self.numeric(self.build(n, depth + 1), n) for n in (node.left, *node.comparators)
+        ]
+        parts: list[Node] = []
+        for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+            name = _COMPARE.get(type(op))
+            if name is None:
+                word = _COMPARE_REFUSED.get(type(op), type(op).__name__)
+                raise self.fail(
+                    f"operator {word!r} not allowed; compare with < <= > >= == !=", node
+                )
+            parts.append(Call(name, (left, right), self.span(node)))
+        result = parts[0]
+        for part in parts[1:]:
+            result = Call("and", (result, part), self.span(node))
+        return result
+
+    def boolean_operation(self, node: ast.BoolOp, depth: int) -> Node:
+        name = "and" if isinstance(node.op, ast.And) else "or"
+        values = [self.boolean(self.build(v, depth + 1), v) for v in node.values]
+        result = values[0]
+        for value in values[1:]:
+            result = Call(name, (result, value), self.span(node))
+        return result
+
     def unary(self, node: ast.UnaryOp, depth: int) -> Node:
         operand = self.build(node.operand, depth + 1)
+        if isinstance(node.op, ast.Not):
+            return Call("not", (self.boolean(operand, node.operand),), self.span(node))
+        operand = self.numeric(operand, node.operand)
         if isinstance(node.op, ast.UAdd):
             return operand
         if isinstance(node.op, ast.USub):
             return Call("neg", (operand,), self.span(node))
-        word = "'not'" if isinstance(node.op, ast.Not) else "'~'"
-        raise self.fail(f"operator {word} not allowed; an expression may contain {_ALLOWED}", node)
+        raise self.fail(f"operator '~' not allowed; an expression may contain {_ALLOWED}", node)
 
     def binary(self, node: ast.BinOp, depth: int) -> Node:
         op = _BINARY.get(type(node.op))
@@ -264,34 +401,136 @@ class _Builder:
             raise self.fail(
                 f"operator {symbol} not allowed; an expression may contain {_ALLOWED}", node
             )
-        left = self.build(node.left, depth + 1)
-        right = self.build(node.right, depth + 1)
+        left = self.numeric(self.build(node.left, depth + 1), node.left)
+        right = self.numeric(self.build(node.right, depth + 1), node.right)
         if op == "pow":
             self.check_power(left, right, node)
         return Call(op, (left, right), self.span(node))
 
     def call(self, node: ast.Call, depth: int) -> Node:
         if isinstance(node.func, ast.Attribute):
-            raise self.fail(
-                "attribute access not allowed; only the functions of the language, such as "
-                "sin(x), can be called",
-                node.func,
-            )
-        if not isinstance(node.func, ast.Name):
+            raw = self.prefixed(node.func)
+            bare = node.func.attr
+        elif isinstance(node.func, ast.Name):
+            raw = bare = node.func.id
+        else:
             raise self.fail("only named functions such as sin(x) can be called", node.func)
-        raw = node.func.id
-        name = canonical_name(raw)
+        if bare == "where":
+            return self.where(raw, node, depth)
+        name = canonical_name(bare)
         if name is None:
-            raise self.fail(_unknown_function_message(raw), node.func)
-        if node.keywords:
-            raise self.fail(f"keyword arguments are not allowed in {raw}(...)", node.keywords[0])
+            raise self.fail(_unknown_function_message(bare, raw), node.func)
         spec = FUNCTIONS[name]
         if not spec.min_args <= len(node.args) <= spec.max_args:
             raise self.fail(f"{raw}() takes {spec.arity_text()}, got {len(node.args)}", node)
-        args = tuple(self.build(a, depth + 1) for a in node.args)
+        sources: list[ast.expr | None] = list(node.args)
+        if node.keywords:
+            sources = self.keyword_parameters(raw, spec, sources, node.keywords)
+        built = tuple(
+            None if a is None else self.numeric(self.build(a, depth + 1), a) for a in sources
+        )
+        if spec.parameters:
+            args = self.parameters(raw, spec, built, sources, node)
+        else:  # without parameters there are no keywords, so no empty slots
+            args = tuple(a for a in built if a is not None)
         if name == "pow":
             self.check_power(args[0], args[1], node)
         return Call(name, args, self.span(node))
+
+    def keyword_parameters(
+        self,
+        raw: str,
+        spec: FunctionSpec,
+        sources: list[ast.expr | None],
+        keywords: list[ast.keyword],
+    ) -> list[ast.expr | None]:
+        """Place ``F.leaky_relu(x, negative_slope=0.2)``'s keywords in their parameter slots
+        (gradx's names or torch's); slots left empty (None) take their defaults."""
+        slots = sources + [None] * (spec.max_args - len(sources))
+        for keyword in keywords:
+            if keyword.arg == "inplace" and isinstance(keyword.value, ast.Constant):
+                if isinstance(keyword.value.value, bool):
+                    continue  # pasted F.relu(x, inplace=True): no effect on the values here
+            index = next(
+                (
+                    spec.min_args + i
+                    for i, p in enumerate(spec.parameters)
+                    if keyword.arg in (p.name, p.keyword)
+                ),
+                None,
+            )
+            if index is None:
+                known = ", ".join(f"{p.keyword or p.name}=" for p in spec.parameters)
+                allowed = f" (it takes {known})" if known else ""
+                shown = f"{keyword.arg}=" if keyword.arg else "**"
+                raise self.fail(f"{raw}() has no keyword argument {shown}{allowed}", keyword)
+            if slots[index] is not None:
+                raise self.fail(f"{raw}() got {keyword.arg} twice", keyword)
+            slots[index] = keyword.value
+        while slots and slots[-1] is None:
+            slots.pop()
+        return slots
+
+    def where(self, raw: str, node: ast.Call, depth: int) -> Node:
+        """``where(condition, a, b)``: a where the condition holds, b elsewhere."""
+        if node.keywords:
+            raise self.fail(f"keyword arguments are not allowed in {raw}(...)", node.keywords[0])
+        if len(node.args) != 3:
+            raise self.fail(
+                f"{raw}() takes 3 arguments (condition, a, b), got {len(node.args)}", node
+            )
+        cond, a, b = node.args
+        args = (
+            self.boolean(self.build(cond, depth + 1), cond),
+            self.numeric(self.build(a, depth + 1), a),
+            self.numeric(self.build(b, depth + 1), b),
+        )
+        return Call("where", args, self.span(node))
+
+    def parameters(
+        self,
+        raw: str,
+        spec: FunctionSpec,
+        args: tuple[Node | None, ...],
+        sources: list[ast.expr | None],
+        node: ast.Call,
+    ) -> tuple[Node, ...]:
+        """Check the optional constant parameters and fill in torch's defaults (for the slots
+        not given, and the empty ones keywords left)."""
+        span = self.span(node)
+        usage = f"{raw}(x, {', '.join(f'{p.default:g}' for p in spec.parameters)})"
+        filled: list[Node] = [a for a in args[: spec.min_args] if a is not None]
+        values = []
+        for i, parameter in enumerate(spec.parameters):
+            index = spec.min_args + i
+            arg = args[index] if index < len(args) else None
+            if arg is None:
+                value = parameter.default
+                filled.append(Number(value, Fraction(repr(value)), (span[1], span[1])))
+                values.append(value)
+                continue
+            source = sources[index]
+            assert source is not None
+            if not is_constant(arg):
+                raise self.fail(
+                    f"the {parameter.name} of {raw} must be a constant number, as in {usage}",
+                    source,
+                )
+            value = constant_value(arg)
+            if not math.isfinite(value):
+                raise self.fail(f"the {parameter.name} of {raw} is not a finite number", source)
+            if parameter.at_least is not None and value < parameter.at_least:
+                raise self.fail(
+                    f"the {parameter.name} of {raw} must be at least {parameter.at_least:g}", source
+                )
+            if parameter.nonzero and value == 0:
+                raise self.fail(f"the {parameter.name} of {raw} must not be 0", source)
+            filled.append(arg)
+            values.append(value)
+        if spec.ordered_parameters and values[0] > values[1]:
+            lo, hi = (p.name for p in spec.parameters)
+            raise self.fail(f"{raw}(x, {lo}, {hi}) needs {lo} <= {hi}", node)
+        return tuple(filled)
 
     def check_power(self, base: Node, exponent: Node, node: ast.AST) -> None:
         """Refuse literal exponents and constant powers too large to compute."""
@@ -311,9 +550,10 @@ class _Builder:
                     raise self.fail("constant power too large to compute", node)
 
 
-def _unknown_function_message(name: str) -> str:
+def _unknown_function_message(name: str, raw: str | None = None) -> str:
+    raw = raw or name
     if name.startswith("_"):
-        return f"name {name!r} not allowed: names may not start with '_'"
+        return f"name {raw!r} not allowed: names may not start with '_'"
     if name.lower() in NOT_PER_ELEMENT:
         return (
             f"unknown function {name!r}: expressions work on numbers, one per variable; "
@@ -323,8 +563,8 @@ def _unknown_function_message(name: str) -> str:
     if not close and (name.lower() in FUNCTIONS or name.lower() in ALIASES):
         close = [name.lower()]
     if close:
-        return f"unknown function {name!r} — did you mean {close[0]!r}?"
-    return f"unknown function {name!r}; the functions are: {', '.join(all_function_names())}"
+        return f"unknown function {raw!r} — did you mean {close[0]!r}?"
+    return f"unknown function {raw!r}; the functions are: {', '.join(all_function_names())}"
 
 
 def parse_constant(text: str, what: str) -> float:

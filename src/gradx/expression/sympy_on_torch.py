@@ -50,6 +50,14 @@ _UNARY: dict[type, Callable[[Tensor], Tensor]] = {
     sp.ceiling: torch.ceil,
     sp.erf: torch.erf,
     sp.erfc: torch.erfc,
+    sp.erfinv: torch.erfinv,
+    sp.loggamma: torch.lgamma,  # the real part: log|gamma(x)|
+    sp.sinc: lambda a: torch.sinc(a / math.pi),  # sympy's sinc is unnormalised
+    sp.asec: lambda a: torch.acos(1 / a),
+    sp.acsc: lambda a: torch.asin(1 / a),
+    sp.asech: lambda a: torch.acosh(1 / a),
+    sp.acsch: lambda a: torch.asinh(1 / a),
+    sp.acoth: lambda a: torch.atanh(1 / a),
 }
 
 _RELATIONS: dict[type, Callable[[Tensor, Tensor], Tensor]] = {
@@ -69,7 +77,10 @@ def evaluate_sympy(expr: Any, env: Mapping[str, Tensor], dtype: torch.dtype) -> 
     unevaluated derivative of an unknown function).
     """
     evaluator = _Evaluator(env, dtype)
-    result = evaluator.value(expr)
+    try:
+        result = evaluator.value(expr)
+    except RecursionError:
+        raise SymbolicUnsupported("nested too deeply to evaluate") from None
     if not isinstance(result, Tensor):
         result = torch.tensor(result, dtype=dtype)
     shape = torch.broadcast_shapes(*(t.shape for t in env.values())) if env else ()
@@ -113,6 +124,11 @@ class _Evaluator:
             return torch.log(self.value(expr.args[0]))
         if isinstance(expr, sp.atan2):
             return torch.atan2(self.value(expr.args[0]), self.value(expr.args[1]))
+        if isinstance(expr, sp.polygamma):
+            order = expr.args[0]
+            if order.is_Integer and int(order) >= 0:
+                return torch.polygamma(int(order), self.value(expr.args[1]))
+            raise SymbolicUnsupported(f"cannot evaluate {expr} numerically")
         if isinstance(expr, sp.Max):
             return _fold(torch.maximum, [self.value(a) for a in expr.args])
         if isinstance(expr, sp.Min):

@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 
 from gradx.expression.tree import Constant, Node, Number, ParsedExpression, Variable
+from gradx.expression.vocabulary import SELU_ALPHA, SELU_SCALE
 
 
 def _cbrt(a: Any) -> Any:
@@ -25,6 +26,18 @@ def _sigmoid(a: Any) -> Any:
     return 1 / (1 + sp.exp(-a))
 
 
+def _elu(a: Any, alpha: Any) -> Any:
+    return sp.Piecewise((a, a > 0), (alpha * (sp.exp(a) - 1), True))
+
+
+def _softplus(a: Any) -> Any:
+    return sp.log(1 + sp.exp(a))
+
+
+def _clamp(a: Any, lo: Any, hi: Any) -> Any:
+    return sp.Min(sp.Max(a, lo), hi)
+
+
 SYMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
@@ -32,6 +45,19 @@ SYMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a**b,
     "neg": lambda a: -a,
+    # where is the true piecewise function: its derivative is the derivative of the taken
+    # branch, which is what torch.where's backward should give (and gives NaN instead when the
+    # untaken branch has a NaN gradient).
+    "where": lambda c, a, b: sp.Piecewise((a, c), (b, True)),
+    "lt": sp.Lt,
+    "le": sp.Le,
+    "gt": sp.Gt,
+    "ge": sp.Ge,
+    "eq": sp.Eq,
+    "ne": sp.Ne,
+    "and": sp.And,
+    "or": sp.Or,
+    "not": sp.Not,
     "sin": sp.sin,
     "cos": sp.cos,
     "tan": sp.tan,
@@ -70,6 +96,42 @@ SYMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "silu": lambda a: a * _sigmoid(a),
     "erf": sp.erf,
     "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
+    # The true functions (Piecewise, Min, Max), so that kinks are kinks and jumps are jumps.
+    "elu": _elu,
+    "selu": lambda a: sp.Float(SELU_SCALE, 30) * _elu(a, sp.Float(SELU_ALPHA, 30)),
+    "celu": lambda a, alpha: sp.Max(0, a) + sp.Min(0, alpha * (sp.exp(a / alpha) - 1)),
+    "leaky_relu": lambda a, slope: sp.Piecewise((a, a > 0), (slope * a, True)),
+    "relu6": lambda a: _clamp(a, 0, 6),
+    "hardtanh": _clamp,
+    "hardsigmoid": lambda a: _clamp(a + 3, 0, 6) / 6,
+    "hardswish": lambda a: a * _clamp(a + 3, 0, 6) / 6,
+    "softsign": lambda a: a / (1 + sp.Abs(a)),
+    "logsigmoid": lambda a: -_softplus(-a),
+    "mish": lambda a: a * sp.tanh(_softplus(a)),
+    "tanhshrink": lambda a: a - sp.tanh(a),
+    "softshrink": lambda a, lambd: sp.Piecewise(
+        (a - lambd, a > lambd), (a + lambd, a < -lambd), (0, True)
+    ),
+    "hardshrink": lambda a, lambd: sp.Piecewise((a, sp.Abs(a) > lambd), (0, True)),
+    "erfc": sp.erfc,
+    "erfinv": sp.erfinv,
+    # loggamma is complex for negative x in sympy; its real part is torch's lgamma, and its
+    # derivative, polygamma(0, x), is real: the evaluator takes the real part.
+    "lgamma": sp.loggamma,
+    "digamma": sp.digamma,
+    # sympy's sinc is sin(x)/x; torch's is normalised.
+    "sinc": lambda a: sp.sinc(sp.pi * a),
+    "logit": lambda a: sp.log(a / (1 - a)),
+    "xlogy": lambda a, b: a * sp.log(b),
+    "sech": sp.sech,
+    "csch": sp.csch,
+    "coth": sp.coth,
+    "acot": sp.acot,
+    "asec": sp.asec,
+    "acsc": sp.acsc,
+    "asech": sp.asech,
+    "acsch": sp.acsch,
+    "acoth": sp.acoth,
 }
 
 _CONSTANTS = {"pi": sp.pi, "e": sp.E}
@@ -93,7 +155,13 @@ def _convert(node: Node) -> Any:
         return _CONSTANTS[node.name]
     if isinstance(node, Variable):
         return symbol(node.name)
-    return SYMPY_FUNCTIONS[node.function](*(_convert(a) for a in node.args))
+    args = [_convert(a) for a in node.args]
+    try:
+        return SYMPY_FUNCTIONS[node.function](*args)
+    except (ValueError, TypeError):
+        # sympy's Min/Max refuse a non-real constant ("acos(2) is not comparable"): the
+        # function is undefined for real numbers there, as torch's NaN says.
+        return sp.nan
 
 
 # Derivatives of nested expressions grow combinatorially (sin nested 40 deep: 861 nodes at
@@ -129,7 +197,12 @@ def derivative(expr: sp.Expr, key: tuple[str, ...]) -> sp.Expr:
             raise DerivativeTooLarge(
                 f"more than {MAX_NODES_TO_DIFFERENTIATE:,} terms to differentiate"
             )
-        result = sp.diff(result, symbol(name))
+        try:
+            result = sp.diff(result, symbol(name))
+        except RecursionError:
+            # sympy recurses once per level of nesting (sin nested 140 deep is too deep for it);
+            # the torch and numeric sides still work, so only the symbolic side is skipped.
+            raise DerivativeTooLarge("a nesting too deep for sympy") from None
     if size(result, MAX_DERIVATIVE_NODES) > MAX_DERIVATIVE_NODES:
         raise DerivativeTooLarge(f"more than {MAX_DERIVATIVE_NODES:,} terms")
     return result

@@ -51,6 +51,18 @@ def _log(a: Tensor, b: Tensor | None = None) -> Tensor:
     return torch.log(a) if b is None else torch.log(a) / torch.log(b)
 
 
+def _hardsigmoid(a: Tensor) -> Tensor:
+    # F.hardsigmoid has no second derivative in torch ("derivative for
+    # aten::hardsigmoid_backward is not implemented"); relu6(x + 3)/6 has the same values and
+    # the same first derivative, 0 at -3 and 3 as in torch, and can be differentiated again.
+    return F.relu6(a + 3) / 6
+
+
+def _param(t: Tensor) -> float:
+    """A constant parameter (the parser made sure it is one) as the float torch expects."""
+    return float(t)
+
+
 TORCH_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "add": torch.add,
     "sub": torch.sub,
@@ -58,6 +70,16 @@ TORCH_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "div": torch.div,
     "pow": torch.pow,
     "neg": torch.neg,
+    "where": torch.where,
+    "lt": torch.lt,
+    "le": torch.le,
+    "gt": torch.gt,
+    "ge": torch.ge,
+    "eq": torch.eq,
+    "ne": torch.ne,
+    "and": torch.logical_and,
+    "or": torch.logical_or,
+    "not": torch.logical_not,
     "sin": torch.sin,
     "cos": torch.cos,
     "tan": torch.tan,
@@ -96,6 +118,36 @@ TORCH_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "silu": F.silu,
     "erf": torch.erf,
     "hypot": torch.hypot,
+    "elu": lambda a, alpha: F.elu(a, _param(alpha)),
+    "selu": F.selu,
+    "celu": lambda a, alpha: F.celu(a, _param(alpha)),
+    "leaky_relu": lambda a, slope: F.leaky_relu(a, _param(slope)),
+    "relu6": F.relu6,
+    "hardtanh": lambda a, lo, hi: F.hardtanh(a, _param(lo), _param(hi)),
+    "hardsigmoid": _hardsigmoid,
+    "hardswish": F.hardswish,
+    "softsign": F.softsign,
+    "logsigmoid": F.logsigmoid,
+    "mish": F.mish,
+    "tanhshrink": F.tanhshrink,
+    "softshrink": lambda a, lambd: F.softshrink(a, _param(lambd)),
+    "hardshrink": lambda a, lambd: F.hardshrink(a, _param(lambd)),
+    "erfc": torch.erfc,
+    "erfinv": torch.erfinv,
+    "lgamma": torch.lgamma,
+    "digamma": torch.digamma,
+    "sinc": torch.sinc,
+    "logit": torch.logit,
+    "xlogy": torch.xlogy,
+    "sech": lambda a: 1 / torch.cosh(a),
+    "csch": lambda a: 1 / torch.sinh(a),
+    "coth": lambda a: 1 / torch.tanh(a),
+    "acot": lambda a: torch.atan(1 / a),
+    "asec": lambda a: torch.acos(1 / a),
+    "acsc": lambda a: torch.asin(1 / a),
+    "asech": lambda a: torch.acosh(1 / a),
+    "acsch": lambda a: torch.asinh(1 / a),
+    "acoth": lambda a: torch.atanh(1 / a),
 }
 
 

@@ -11,9 +11,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-OPERATORS = ("add", "sub", "mul", "div", "pow", "neg")
+# Comparisons and logic give booleans; ``where(cond, a, b)`` picks a or b by a boolean.
+COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
+LOGIC = ("and", "or", "not")
+BOOLEAN_OPERATORS = (*COMPARISONS, *LOGIC)
+OPERATORS = ("add", "sub", "mul", "div", "pow", "neg", "where", *BOOLEAN_OPERATORS)
 
-OPERATOR_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "neg": "-"}
+OPERATOR_SYMBOLS = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "pow": "**",
+    "neg": "-",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "eq": "==",
+    "ne": "!=",
+    "and": "and",
+    "or": "or",
+    "not": "not ",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +105,11 @@ def walk(node: Node) -> Iterator[Node]:
 def variables_of(node: Node) -> tuple[str, ...]:
     """The sorted names of the variables in a tree."""
     return tuple(sorted({n.name for n in walk(node) if isinstance(n, Variable)}))
+
+
+def is_boolean(node: Node) -> bool:
+    """Whether a node is a comparison or a logical combination of them (true or false)."""
+    return isinstance(node, Call) and node.function in BOOLEAN_OPERATORS
 
 
 def is_constant(node: Node) -> bool:

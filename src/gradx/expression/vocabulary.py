@@ -10,6 +10,60 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Equals:
+    """Argument ``arg`` (0-based) equals ``value``."""
+
+    arg: int
+    value: float
+
+
+@dataclass(frozen=True)
+class EqualsArg:
+    """Argument ``arg`` equals ``factor`` times argument ``other`` (a bound or a parameter)."""
+
+    arg: int
+    other: int
+    factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """Argument ``arg`` is at most ``value`` (closed, so a point next to it counts)."""
+
+    arg: int
+    value: float
+
+
+@dataclass(frozen=True)
+class IsInteger:
+    """Argument ``arg`` is an integer (``negate``: is not one)."""
+
+    arg: int
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class AnyTwoEqual:
+    """Two of the (any number of) arguments are equal."""
+
+
+Condition = Equals | EqualsArg | AtMost | IsInteger | AnyTwoEqual
+# A breakpoint holds where all its conditions hold; a function is non-smooth where any does.
+Breakpoint = tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """An optional trailing argument that must be a constant number (torch takes a float)."""
+
+    name: str
+    default: float
+    at_least: float | None = None
+    nonzero: bool = False
+    keyword: str = ""  # torch's keyword, when it differs from ``name``
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One callable name of the expression language."""
 
@@ -18,7 +72,15 @@ class FunctionSpec:
     max_args: int
     summary: str
     # Where the function is continuous but not differentiable, or jumps, in words. Empty when smooth.
-    breakpoints: str = ""
+    non_smooth: str = ""
+    # The same as data: where the kink machinery looks (also where a derivative is singular,
+    # such as sqrt at 0). Empty when the function is smooth wherever it is defined.
+    breakpoints: tuple[Breakpoint, ...] = ()
+    # Optional constant arguments after the min_args ones, with torch's defaults. The parser
+    # fills in the defaults, so every backend sees all of them.
+    parameters: tuple[Parameter, ...] = ()
+    # For hardtanh: the parameters are bounds, the first not above the second.
+    ordered_parameters: bool = False
 
     def arity_text(self) -> str:
         """How many arguments the function takes, in words."""
@@ -33,6 +95,14 @@ class FunctionSpec:
 MAX_VARIADIC = 16
 
 _F = FunctionSpec
+_AT_ZERO: tuple[Breakpoint, ...] = ((Equals(0, 0.0),),)
+_AT_INTEGERS: tuple[Breakpoint, ...] = ((IsInteger(0),),)
+_AT_BOUNDS: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),), (EqualsArg(0, 2),))
+_TWO_EQUAL = "kink where two arguments are equal"
+_AT_PARAMETER: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),), (EqualsArg(0, 1, -1.0),))
+# torch's SELU constants (torch/nn/modules/activation.py).
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     f.name: f
@@ -46,7 +116,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _F("asin", 1, 1, "inverse sine, domain [-1, 1]"),
         _F("acos", 1, 1, "inverse cosine, domain [-1, 1]"),
         _F("atan", 1, 1, "inverse tangent"),
-        _F("atan2", 2, 2, "atan2(y, x): angle of the point (x, y)", "jumps across x < 0, y = 0"),
+        _F(
+            "atan2",
+            2,
+            2,
+            "atan2(y, x): angle of the point (x, y)",
+            "jumps across x < 0, y = 0",
+            ((Equals(0, 0.0), AtMost(1, 0.0)),),
+        ),
         _F("sinh", 1, 1, "hyperbolic sine"),
         _F("cosh", 1, 1, "hyperbolic cosine"),
         _F("tanh", 1, 1, "hyperbolic tangent"),
@@ -59,25 +136,160 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _F("log10", 1, 1, "base-10 logarithm"),
         _F("log1p", 1, 1, "log(1 + x), accurate near 0"),
         _F("expm1", 1, 1, "exp(x) - 1, accurate near 0"),
-        _F("sqrt", 1, 1, "square root, domain [0, inf)"),
-        _F("cbrt", 1, 1, "real cube root"),
-        _F("abs", 1, 1, "absolute value", "kink at 0"),
-        _F("sign", 1, 1, "sign: -1, 0 or 1", "jump at 0"),
-        _F("floor", 1, 1, "largest integer <= x", "jumps at integers"),
-        _F("ceil", 1, 1, "smallest integer >= x", "jumps at integers"),
-        _F("min", 2, MAX_VARIADIC, "smallest argument", "kink where two arguments are equal"),
-        _F("max", 2, MAX_VARIADIC, "largest argument", "kink where two arguments are equal"),
-        _F("clamp", 3, 3, "clamp(x, lo, hi): x limited to [lo, hi]", "kinks at x = lo and x = hi"),
-        _F("relu", 1, 1, "max(0, x)", "kink at 0"),
+        _F("sqrt", 1, 1, "square root, domain [0, inf)", "", _AT_ZERO),
+        _F("cbrt", 1, 1, "real cube root", "", _AT_ZERO),
+        _F("abs", 1, 1, "absolute value", "kink at 0", _AT_ZERO),
+        _F("sign", 1, 1, "sign: -1, 0 or 1", "jump at 0", _AT_ZERO),
+        _F("floor", 1, 1, "largest integer <= x", "jumps at integers", _AT_INTEGERS),
+        _F("ceil", 1, 1, "smallest integer >= x", "jumps at integers", _AT_INTEGERS),
+        _F("min", 2, MAX_VARIADIC, "smallest argument", _TWO_EQUAL, ((AnyTwoEqual(),),)),
+        _F("max", 2, MAX_VARIADIC, "largest argument", _TWO_EQUAL, ((AnyTwoEqual(),),)),
+        _F(
+            "clamp",
+            3,
+            3,
+            "clamp(x, lo, hi): x limited to [lo, hi]",
+            "kinks at x = lo and x = hi",
+            _AT_BOUNDS,
+        ),
+        _F("relu", 1, 1, "max(0, x)", "kink at 0", _AT_ZERO),
         _F("sigmoid", 1, 1, "logistic function 1/(1 + exp(-x))"),
         _F("softplus", 1, 1, "log(1 + exp(x)) (torch's version returns x above x = 20)"),
         _F("gelu", 1, 1, "x * Phi(x), the exact (erf) GELU"),
         _F("silu", 1, 1, "x * sigmoid(x)"),
         _F("erf", 1, 1, "error function"),
-        _F("pow", 2, 2, "pow(a, b) = a ** b"),
-        _F("hypot", 2, 2, "hypot(a, b) = sqrt(a^2 + b^2)", "cone point at a = b = 0"),
+        _F("pow", 2, 2, "pow(a, b) = a ** b", "", ((Equals(0, 0.0), IsInteger(1, negate=True)),)),
+        _F(
+            "hypot",
+            2,
+            2,
+            "hypot(a, b) = sqrt(a^2 + b^2)",
+            "cone point at a = b = 0",
+            ((Equals(0, 0.0), Equals(1, 0.0)),),
+        ),
+        # Activations of torch.nn.functional, with torch's default parameters.
+        _F(
+            "elu",
+            1,
+            2,
+            "x for x > 0, alpha*(exp(x) - 1) below; elu(x, alpha), alpha 1 by default",
+            "kink at 0 unless alpha = 1",
+            _AT_ZERO,
+            (Parameter("alpha", 1.0),),
+        ),
+        _F(
+            "selu",
+            1,
+            1,
+            "scale*elu(x, alpha) with torch's fixed alpha 1.6733, scale 1.0507",
+            "kink at 0",
+            _AT_ZERO,
+        ),
+        _F(
+            "celu",
+            1,
+            2,
+            "max(0, x) + min(0, alpha*(exp(x/alpha) - 1)); alpha 1 by default, not 0",
+            "2nd derivative jumps at 0 unless alpha = 1",
+            _AT_ZERO,
+            (Parameter("alpha", 1.0, nonzero=True),),
+        ),
+        _F(
+            "leaky_relu",
+            1,
+            2,
+            "x for x > 0, slope*x below; leaky_relu(x, slope), slope 0.01 by default",
+            "kink at 0",
+            _AT_ZERO,
+            (Parameter("slope", 0.01, keyword="negative_slope"),),
+        ),
+        _F(
+            "relu6",
+            1,
+            1,
+            "min(max(0, x), 6)",
+            "kinks at 0 and 6",
+            ((Equals(0, 0.0),), (Equals(0, 6.0),)),
+        ),
+        _F(
+            "hardtanh",
+            1,
+            3,
+            "x limited to [lo, hi]; hardtanh(x, lo, hi), -1 and 1 by default",
+            "kinks at lo and hi",
+            _AT_BOUNDS,
+            (Parameter("lo", -1.0, keyword="min_val"), Parameter("hi", 1.0, keyword="max_val")),
+            ordered_parameters=True,
+        ),
+        _F(
+            "hardsigmoid",
+            1,
+            1,
+            "relu6(x + 3)/6",
+            "kinks at -3 and 3",
+            ((Equals(0, -3.0),), (Equals(0, 3.0),)),
+        ),
+        _F(
+            "hardswish",
+            1,
+            1,
+            "x*relu6(x + 3)/6",
+            "kinks at -3 and 3",
+            ((Equals(0, -3.0),), (Equals(0, 3.0),)),
+        ),
+        _F("softsign", 1, 1, "x/(1 + abs(x))", "2nd derivative jumps at 0", _AT_ZERO),
+        _F("logsigmoid", 1, 1, "log(sigmoid(x)) = -softplus(-x)"),
+        _F("mish", 1, 1, "x*tanh(softplus(x))"),
+        _F("tanhshrink", 1, 1, "x - tanh(x)"),
+        _F(
+            "softshrink",
+            1,
+            2,
+            "x - lambd above lambd, x + lambd below -lambd, 0 between; lambd 0.5 by default",
+            "kinks at -lambd and lambd",
+            _AT_PARAMETER,
+            (Parameter("lambd", 0.5, at_least=0.0),),
+        ),
+        _F(
+            "hardshrink",
+            1,
+            2,
+            "x where abs(x) > lambd, 0 elsewhere; lambd 0.5 by default",
+            "jumps at -lambd and lambd",
+            _AT_PARAMETER,
+            (Parameter("lambd", 0.5, at_least=0.0),),
+        ),
+        # Special functions.
+        _F("erfc", 1, 1, "complementary error function 1 - erf(x)"),
+        _F("erfinv", 1, 1, "inverse error function, domain (-1, 1)"),
+        _F("lgamma", 1, 1, "log(abs(gamma(x))), poles at 0, -1, -2, ..."),
+        _F("digamma", 1, 1, "gamma'(x)/gamma(x), poles at 0, -1, -2, ..."),
+        _F("sinc", 1, 1, "sin(pi*x)/(pi*x), 1 at 0 (torch's normalised sinc)"),
+        _F("logit", 1, 1, "log(x/(1 - x)), domain (0, 1)"),
+        _F("xlogy", 2, 2, "xlogy(x, y) = x*log(y), 0 where x = 0"),
+        _F("sech", 1, 1, "hyperbolic secant, 1/cosh(x)"),
+        _F("csch", 1, 1, "hyperbolic cosecant, 1/sinh(x)"),
+        _F("coth", 1, 1, "hyperbolic cotangent, 1/tanh(x)"),
+        _F("acot", 1, 1, "inverse cotangent atan(1/x), in (-pi/2, pi/2]", "jump at 0", _AT_ZERO),
+        _F("asec", 1, 1, "inverse secant acos(1/x), domain abs(x) >= 1"),
+        _F("acsc", 1, 1, "inverse cosecant asin(1/x), domain abs(x) >= 1"),
+        _F("asech", 1, 1, "inverse hyperbolic secant acosh(1/x), domain (0, 1]"),
+        _F("acsch", 1, 1, "inverse hyperbolic cosecant asinh(1/x), pole at 0"),
+        _F("acoth", 1, 1, "inverse hyperbolic cotangent atanh(1/x), domain abs(x) > 1"),
     )
 }
+
+# The comparisons are breakpoints too: where(x > 0, a, b) may kink or jump where x = 0.
+COMPARISON_BREAKPOINTS: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),),)
+
+
+def breakpoints_of(name: str) -> tuple[Breakpoint, ...]:
+    """The declared breakpoints of a function or comparison operator (empty: smooth)."""
+    if name in ("lt", "le", "gt", "ge", "eq", "ne"):
+        return COMPARISON_BREAKPOINTS
+    spec = FUNCTIONS.get(name)
+    return spec.breakpoints if spec is not None else ()
+
 
 ALIASES: dict[str, str] = {
     "arcsin": "asin",
@@ -86,6 +298,10 @@ ALIASES: dict[str, str] = {
     "arctan2": "atan2",
     "ln": "log",
     "ceiling": "ceil",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "swish": "silu",
 }
 
 CONSTANTS: dict[str, float] = {

@@ -30,7 +30,8 @@ from gradx.commands.eval.model import (
 from gradx.expression.sympy_on_torch import SymbolicUnsupported, evaluate_sympy
 from gradx.expression.to_sympy import DerivativeTooLarge, derivative, symbol, to_sympy
 from gradx.expression.to_torch import evaluate
-from gradx.expression.tree import ParsedExpression
+from gradx.expression.tree import OPERATORS, ParsedExpression
+from gradx.expression.vocabulary import FUNCTIONS, breakpoints_of
 from gradx.numerics import finite_difference as fd
 from gradx.numerics.settings import DType
 from gradx.numerics.tolerances import Tolerance, tolerance_for
@@ -38,21 +39,6 @@ from gradx.numerics.tolerances import Tolerance, tolerance_for
 Tensor = torch.Tensor
 Key = tuple[str, ...]
 
-_NON_SMOOTH = (
-    "abs",
-    "relu",
-    "sign",
-    "floor",
-    "ceil",
-    "min",
-    "max",
-    "clamp",
-    "sqrt",
-    "cbrt",
-    "hypot",
-    "atan2",
-    "pow",
-)
 _CODES = (Status.OK, Status.NONDIFFERENTIABLE, Status.DOMAIN, Status.MISMATCH)
 OK, NONDIFF, DOMAIN, MISMATCH = range(4)
 SYMPY_REFINE_LIMIT = 64  # points per chunk re-evaluated by sympy at high precision
@@ -94,7 +80,7 @@ class PointwiseEvaluator:
         self.skipped: dict[Key, str] = {}
         self.expr = to_sympy(parsed)
         self.symbolic: tuple[sp.Expr | None, ...] = tuple(self._derivative(k) for k in self.keys)
-        self.non_smooth = parsed.uses(*_NON_SMOOTH)
+        self.non_smooth = parsed.uses(*(n for n in (*FUNCTIONS, *OPERATORS) if breakpoints_of(n)))
 
     def _derivative(self, key: Key) -> sp.Expr | None:
         try:
@@ -112,10 +98,10 @@ class PointwiseEvaluator:
             order=self.order,
             dtype=self.dtype_name,
             keys=self.keys,
-            expression_text=sp.sstr(self.expr),
+            expression_text=_text(self.expr),
             expression_pretty=_pretty(self.expr),
             derivatives=tuple(
-                sp.sstr(d) if d is not None else self.skipped[k]
+                _text(d) if d is not None else self.skipped[k]
                 for k, d in zip(self.keys, self.symbolic, strict=True)
             ),
             derivatives_pretty=tuple(
@@ -649,6 +635,10 @@ class _Notes:
                 "no numeric check: f is undefined next to this point; judged against symbolic alone"
             )
         if reason == R_NO_SYMBOLIC:
+            if col.symbolic is None:
+                return (
+                    "no symbolic check (the formula was not computed); judged against numeric alone"
+                )
             return "sympy's formula is undefined here (nan); judged against numeric alone"
         if reason in (R_VALUE_DOMAIN, R_OVERFLOW):
             causes = special_points.value_causes(self.values())
@@ -682,7 +672,10 @@ class _Notes:
                     if s is not None and math.isfinite(s)
                     else f"numeric {_g(n)}"
                 )
-                return f"autograd gives {_g(a)} but the derivative is finite here ({ref})"
+                return (
+                    f"autograd gives {_g(a)} but the derivative is finite here ({ref})"
+                    + self._where_nan(j)
+                )
             if s is not None and math.isnan(s):
                 return (
                     f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
@@ -741,7 +734,18 @@ class _Notes:
             return f"{what}{at}; torch autograd returns {_g(a)} here by convention{sym}"
         if kind == special_points.JUMP:
             return f"{what}{at}; torch autograd returns {_g(a)} here{sym}"
-        return f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
+        return (
+            f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
+            + self._where_nan(j)
+        )
+
+    # ---- lang: the where() NaN (the untaken branch's NaN gradient), see where_nan.py
+    def _where_nan(self, j: int) -> str:
+        if not self.block.ev.parsed.uses("where"):
+            return ""
+        from gradx.commands.eval.where_nan import untaken_branch_note
+
+        return untaken_branch_note(self.values(), j)
 
 
 def _high_precision(expr: sp.Expr, point: Mapping[str, float]) -> float | None:
@@ -791,13 +795,21 @@ def _g(value: float | None) -> str:
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
+def _text(expr: sp.Expr) -> str:
+    """sympy's one-line text of ``expr``; sympy's printer recurses once per level of nesting."""
+    try:
+        return sp.sstr(expr)
+    except RecursionError:
+        return "(nested too deeply to print)"
+
+
 def _pretty(expr: sp.Expr) -> str:
     """A one-line Unicode form: ``x²·exp(-x²/10)``, ``√(x)``, ``π``.
 
     sympy's 2-D ``pretty`` imports sympy.physics (0.2 s) and grows tall and wide for the
     derivatives of modest expressions; this stays one line and costs nothing.
     """
-    text = sp.sstr(expr)
+    text = _text(expr)
     text = re.sub(
         r"\*\*(?:\((-?\d+)\)|(\d+)(?![\d.]))",
         lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT),

@@ -188,3 +188,46 @@ class SurfacePlot:
 
 
 Plot = LinePlot | SurfacePlot
+
+
+# ---------------------------------------------------------------- gradx eval --quotient
+
+
+@dataclass(frozen=True)
+class QuotientRow:
+    """The difference quotients at one step h, and their distance from autograd."""
+
+    h: float
+    forward: float  # (f(x + h) - f(x)) / h
+    central: float  # (f(x + h) - f(x - h)) / (2h)
+    forward_error: float  # |forward - autograd|
+    central_error: float
+
+
+@dataclass(frozen=True)
+class QuotientReport:
+    """``gradx eval EXPR --at X --quotient``: the limit of the difference quotient, step by step.
+
+    ``best_forward``/``best_central`` index the row with the smallest error: at larger h the
+    truncation error (about |f''|h/2, |f'''|h²/6) dominates, at smaller h the rounding error
+    (about eps·|f|/h). ``theory_forward``/``theory_central`` are the steps where these estimates
+    cross (None where f'' or f''' is 0 or not finite).
+    """
+
+    expression: str
+    variable: str
+    at: tuple[tuple[str, float], ...]
+    dtype: str
+    epsilon: float
+    value: float
+    autograd: float  # f' by autograd in float64: the reference
+    rows: tuple[QuotientRow, ...]
+    best_forward: int
+    best_central: int
+    theory_forward: float | None
+    theory_central: float | None
+
+    @property
+    def exit_ok(self) -> bool:
+        """Always True: the table demonstrates, it checks nothing."""
+        return True

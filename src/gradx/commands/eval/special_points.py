@@ -23,6 +23,14 @@ from gradx.expression.tree import (
     Variable,
     walk,
 )
+from gradx.expression.vocabulary import (
+    AtMost,
+    Condition,
+    Equals,
+    EqualsArg,
+    IsInteger,
+    breakpoints_of,
+)
 from gradx.numerics import finite_difference as fd
 
 Tensor = torch.Tensor
@@ -55,6 +63,18 @@ _VALUE_DOMAIN: dict[str, tuple[Callable[..., Tensor], str]] = {
     "csc": (lambda a: torch.sin(a) == 0, "csc has a pole where sin is 0"),
     "tan": (lambda a: torch.cos(a) == 0, "tan has a pole where cos is 0"),
     "sec": (lambda a: torch.cos(a) == 0, "sec has a pole where cos is 0"),
+    "csch": (lambda a: a == 0, "csch has a pole at 0"),
+    "coth": (lambda a: a == 0, "coth has a pole at 0"),
+    "acsch": (lambda a: a == 0, "acsch has a pole at 0"),
+    "logit": (lambda a: (a <= 0) | (a >= 1), "logit is undefined outside (0, 1)"),
+    "erfinv": (lambda a: a.abs() >= 1, "erfinv is undefined outside (-1, 1)"),
+    "lgamma": (lambda a: (a <= 0) & _is_integer(a), "lgamma has poles at 0, -1, -2, ..."),
+    "digamma": (lambda a: (a <= 0) & _is_integer(a), "digamma has poles at 0, -1, -2, ..."),
+    "xlogy": (lambda a, b: (a != 0) & (b <= 0), "the logarithm is undefined for arguments <= 0"),
+    "asec": (lambda a: a.abs() < 1, "asec is undefined inside (-1, 1)"),
+    "acsc": (lambda a: a.abs() < 1, "acsc is undefined inside (-1, 1)"),
+    "asech": (lambda a: (a <= 0) | (a > 1), "asech is undefined outside (0, 1]"),
+    "acoth": (lambda a: a.abs() <= 1, "acoth is undefined inside [-1, 1]"),
 }
 
 # Where a function is finite but its derivative is infinite or undefined.
@@ -64,6 +84,9 @@ _DERIVATIVE_SINGULAR: dict[str, tuple[Callable[..., Tensor], str]] = {
     "asin": (lambda a: a.abs() == 1, "asin has an infinite derivative at -1 and 1"),
     "acos": (lambda a: a.abs() == 1, "acos has an infinite derivative at -1 and 1"),
     "acosh": (lambda a: a == 1, "acosh has an infinite derivative at 1"),
+    "asec": (lambda a: a.abs() == 1, "asec has an infinite derivative at -1 and 1"),
+    "acsc": (lambda a: a.abs() == 1, "acsc has an infinite derivative at -1 and 1"),
+    "asech": (lambda a: a == 1, "asech has an infinite derivative at 1"),
     "pow": (
         lambda a, b: (a == 0) & ~_is_integer(b),
         "a power with a non-integer exponent has no finite derivative at base 0",
@@ -75,31 +98,41 @@ _DERIVATIVE_SINGULAR: dict[str, tuple[Callable[..., Tensor], str]] = {
 
 
 def _breakpoint_masks(fn: str, args: Sequence[Tensor], tiny: float) -> Tensor | None:
-    """Points where a non-smooth function's arguments sit (nearly) on its breakpoint."""
+    """Points where a non-smooth function's arguments sit (nearly) on one of its breakpoints,
+    as declared in the vocabulary; None for functions without breakpoints (and operators)."""
+    breakpoints = breakpoints_of(fn)
+    if not breakpoints:
+        return None
+    hit = torch.zeros_like(args[0], dtype=torch.bool)
+    for conditions in breakpoints:
+        holds = torch.ones_like(hit)
+        for condition in conditions:
+            holds = holds & _condition_mask(condition, args, tiny)
+        hit = hit | holds
+    return hit
 
+
+def _condition_mask(condition: Condition, args: Sequence[Tensor], tiny: float) -> Tensor:
     def near(a: Tensor, b: Tensor | float) -> Tensor:
         scale = torch.clamp(torch.maximum(a.abs(), torch.as_tensor(b).abs()), min=1.0)
         return (a - b).abs() <= tiny * scale
 
-    if fn in ("abs", "relu", "sign", "sqrt", "cbrt"):
-        return near(args[0], 0.0)
-    if fn in ("floor", "ceil"):
-        return near(args[0], torch.round(args[0]))
-    if fn in ("min", "max"):
-        hit = torch.zeros_like(args[0], dtype=torch.bool)
-        for i in range(len(args)):
-            for j in range(i + 1, len(args)):
-                hit = hit | near(args[i], args[j])
-        return hit
-    if fn == "clamp":
-        return near(args[0], args[1]) | near(args[0], args[2])
-    if fn == "hypot":
-        return near(args[0], 0.0) & near(args[1], 0.0)
-    if fn == "atan2":
-        return near(args[0], 0.0) & ((args[1] <= 0) | near(args[1], 0.0))
-    if fn == "pow":
-        return near(args[0], 0.0) & ~_is_integer(args[1])
-    return None
+    if isinstance(condition, Equals):
+        return near(args[condition.arg], condition.value)
+    if isinstance(condition, EqualsArg):
+        return near(args[condition.arg], condition.factor * args[condition.other])
+    if isinstance(condition, AtMost):
+        a = args[condition.arg]
+        return (a <= condition.value) | near(a, condition.value)
+    if isinstance(condition, IsInteger):
+        a = args[condition.arg]
+        integer = near(a, torch.round(a)) if not condition.negate else _is_integer(a)
+        return ~integer if condition.negate else integer
+    hit = torch.zeros_like(args[0], dtype=torch.bool)
+    for i in range(len(args)):
+        for j in range(i + 1, len(args)):
+            hit = hit | near(args[i], args[j])
+    return hit
 
 
 @dataclass(frozen=True)
@@ -192,6 +225,18 @@ def derivative_causes(values: NodeValues) -> Causes:
         mask = rule[0](*(values.of(a) for a in current.args)) & (node < 0)
         node = torch.where(mask, index, node)
     return Causes(node, node >= 0)
+
+
+def has_bad_local_gradient(values: NodeValues, node: Call, point: int) -> bool:
+    """Whether one node, at one point, is non-finite from finite arguments or sits where its
+    own derivative is singular (so a gradient through it is NaN or infinite)."""
+    args = [values.of(a)[point] for a in node.args]
+    if not all(bool(torch.isfinite(a)) for a in args):
+        return False
+    if not bool(torch.isfinite(values.of(node)[point])):
+        return True
+    rule = _DERIVATIVE_SINGULAR.get(node.function)
+    return rule is not None and bool(rule[0](*args))
 
 
 def describe_value_cause(values: NodeValues, index: int, point: int) -> str:

@@ -148,7 +148,7 @@ def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[str
 
 
 def _plain_list(t: Tensor) -> str:
-    from gradx.render.numbers import fmt_value
+    from gradx.text import fmt_value
 
     def show(value: Any) -> str:
         if isinstance(value, list):

@@ -137,3 +137,36 @@ class GraphView:
     folded: int
     below_depth: int
     depth: int | None
+
+
+@dataclass(frozen=True)
+class OrderStep:
+    """One order of ``gradx graph EXPR --order N``: the k-th derivative and what building it cost.
+
+    Order 0 is f itself (its forward pass). For k >= 1 the k-th derivative was computed with
+    ``torch.autograd.grad(..., create_graph=True)`` from the (k-1)-th, which records a graph of
+    its own on top of the one before.
+    """
+
+    order: int
+    graph: AutogradGraph  # the graph behind the k-th derivative (backward not run on it)
+    nodes: int  # grad_fn nodes reachable from it: this order's graph and all below it
+    saved_tensors: int  # tensors this pass saved for a later backward
+    saved_bytes: int
+    seconds: float  # wall time of this pass (display only)
+
+
+@dataclass(frozen=True)
+class HigherOrderGraphs:
+    """The graphs of f, f', f'', ... along one variable, for seeing why higher orders cost more."""
+
+    title: str
+    variable: str
+    steps: tuple[OrderStep, ...]
+    stopped: str | None = None  # why the chain stopped before the order asked for
+    failed: bool = False  # a backward raised (exit 1), rather than a derivative being constant
+
+    @property
+    def exit_ok(self) -> bool:
+        """True unless computing a derivative failed."""
+        return not self.failed
