@@ -47,6 +47,11 @@ class EvalRequest:
         """Build a request, refusing option values that can never work (GradxError, exit 2)."""
         request = cls(**options)
         request = replace(request, dtype=DType.parse(request.dtype))
+        if not DType(request.dtype).finite_differences:
+            raise GradxError(
+                f"--dtype {request.dtype}: finite differences are noise in {request.dtype}; use "
+                "float64 or float32 (--quotient shows the difference quotients in any dtype)"
+            )
         if not 1 <= request.order <= MAX_ORDER:
             raise GradxError(f"--order must be between 1 and {MAX_ORDER}")
         for name, value in (("--rtol", request.rtol), ("--atol", request.atol)):
