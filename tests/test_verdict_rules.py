@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from gradx.commands.eval.model import Status
+from gradx.commands.eval.notes import DerivativeFacts, note
 from gradx.commands.eval.verdicts import CODE, FACTS, RULES, STATUSES, Reason, Rule, judge
 
 
@@ -155,3 +156,19 @@ def test_first_matching_rule_wins():
     status, reason = judge(one)
     assert STATUSES[int(status)] is Status.OK and Reason(int(reason)) is Reason.NONE
     assert RULES[-1] == Rule((), Status.INCONCLUSIVE, Reason.NO_REFERENCE)
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_has_a_note_and_only_a_plain_ok_is_silent(reason):
+    facts = DerivativeFacts(
+        reason=reason,
+        autograd=1.0,
+        symbolic=None,
+        numeric=2.0,
+        numeric_error=0.5,
+        sym_ok=False,
+        num_ok=False,
+        value=1.0,
+    )
+    text = note(facts)
+    assert (text == "") == (reason is Reason.NONE), (reason, text)

@@ -7,6 +7,7 @@ the expression), so the wording lives apart from the tensors that decided the ve
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gradx.commands.eval.special_points import JUMP, SMOOTH
@@ -41,45 +42,49 @@ class DerivativeFacts:
 
 def note(f: DerivativeFacts) -> str:
     """Why this derivative got its status here ("" for a plain ok)."""
+    return _WRITERS[f.reason](f)
+
+
+def _numeric_unreliable_note(f: DerivativeFacts) -> str:
+    return (
+        f"autograd agrees with symbolic; numeric's {_g(f.numeric)} ± {_g(f.numeric_error)} "
+        "contradicts both: finite differences are unreliable here, so this point is judged "
+        "against symbolic alone"
+    )
+
+
+def _no_symbolic_note(f: DerivativeFacts) -> str:
+    if f.symbolic is None:
+        return "no symbolic check (the formula was not computed); judged against numeric alone"
+    return "sympy's formula is undefined here (nan); judged against numeric alone"
+
+
+def _value_note(f: DerivativeFacts) -> str:
+    """f itself is not finite: a domain error, or an overflow of the dtype."""
+    if f.reason is Reason.OVERFLOW and f.value64 is not None and math.isfinite(f.value64):
+        return f"f overflows {f.dtype} here (its float64 value is {_g(f.value64)})"
+    if f.value_cause is not None:
+        return f.value_cause
+    return f"f is {_g(f.value)} here"
+
+
+def _derivative_domain_note(f: DerivativeFacts) -> str:
+    what = f"the derivative is {_g(f.autograd)} here (symbolic: {_g(f.symbolic)})"
+    return f"{what}: {f.derivative_cause}" if f.derivative_cause else what
+
+
+def _one_nonfinite_note(f: DerivativeFacts) -> str:
+    """Autograd and a reference disagree on whether the derivative is finite."""
     a, s, n, e = f.autograd, f.symbolic, f.numeric, f.numeric_error
-    reason = f.reason
-    if reason is Reason.NONE:
-        return ""
-    if reason is Reason.NO_NUMERIC:
-        return "no numeric check: f is undefined next to this point; judged against symbolic alone"
-    if reason is Reason.NUMERIC_UNRELIABLE:
+    if not math.isfinite(a):
+        ref = f"symbolic {_g(s)}" if s is not None and math.isfinite(s) else f"numeric {_g(n)}"
+        return f"autograd gives {_g(a)} but the derivative is finite here ({ref}){f.where_nan}"
+    if s is not None and math.isnan(s):
         return (
-            f"autograd agrees with symbolic; numeric's {_g(n)} ± {_g(e)} contradicts both: finite "
-            "differences are unreliable here, so this point is judged against symbolic alone"
+            f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
+            f"differences do not settle ({_g(n)} ± {_g(e)})"
         )
-    if reason is Reason.NO_SYMBOLIC:
-        if s is None:
-            return "no symbolic check (the formula was not computed); judged against numeric alone"
-        return "sympy's formula is undefined here (nan); judged against numeric alone"
-    if reason in (Reason.VALUE_DOMAIN, Reason.OVERFLOW):
-        if reason is Reason.OVERFLOW and f.value64 is not None and math.isfinite(f.value64):
-            return f"f overflows {f.dtype} here (its float64 value is {_g(f.value64)})"
-        if f.value_cause is not None:
-            return f.value_cause
-        return f"f is {_g(f.value)} here"
-    if reason in (Reason.KINK, Reason.KINK_NAN):
-        return _kink_note(f)
-    if reason is Reason.DERIV_DOMAIN:
-        what = f"the derivative is {_g(a)} here (symbolic: {_g(s)})"
-        return f"{what}: {f.derivative_cause}" if f.derivative_cause else what
-    if reason is Reason.ONE_NONFINITE:
-        if not math.isfinite(a):
-            ref = f"symbolic {_g(s)}" if s is not None and math.isfinite(s) else f"numeric {_g(n)}"
-            return f"autograd gives {_g(a)} but the derivative is finite here ({ref}){f.where_nan}"
-        if s is not None and math.isnan(s):
-            return (
-                f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
-                f"differences do not settle ({_g(n)} ± {_g(e)})"
-            )
-        return f"autograd gives {_g(a)} but symbolic gives {_g(s)}"
-    if reason is Reason.NO_REFERENCE:
-        return _inconclusive_note(f)
-    return _differ_note(f)
+    return f"autograd gives {_g(a)} but symbolic gives {_g(s)}"
 
 
 def _differ_note(f: DerivativeFacts) -> str:
@@ -155,6 +160,24 @@ def _kink_note(f: DerivativeFacts) -> str:
         f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
         f"{f.where_nan}"
     )
+
+
+_WRITERS: dict[Reason, Callable[[DerivativeFacts], str]] = {
+    Reason.NONE: lambda f: "",
+    Reason.VALUE_DOMAIN: _value_note,
+    Reason.OVERFLOW: _value_note,
+    Reason.KINK: _kink_note,
+    Reason.KINK_NAN: _kink_note,
+    Reason.DERIV_DOMAIN: _derivative_domain_note,
+    Reason.ONE_NONFINITE: _one_nonfinite_note,
+    Reason.DIFFER: _differ_note,
+    Reason.NO_NUMERIC: lambda f: (
+        "no numeric check: f is undefined next to this point; judged against symbolic alone"
+    ),
+    Reason.NUMERIC_UNRELIABLE: _numeric_unreliable_note,
+    Reason.NO_SYMBOLIC: _no_symbolic_note,
+    Reason.NO_REFERENCE: _inconclusive_note,
+}
 
 
 def _snap(left: float, right: float) -> tuple[float, float]:
