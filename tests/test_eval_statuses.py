@@ -94,7 +94,8 @@ def test_a_mismatch_outranks_inconclusive_for_the_exit_code(mismatch, inconclusi
 
 def test_a_point_with_no_reference_at_all_is_inconclusive_not_domain(run_cli):
     # x = 0 is the edge of x^x's domain (NaN for x < 0), sympy's 6th derivative is skipped and
-    # finite differences do not settle: autograd's NaN can be neither confirmed nor refuted
+    # finite differences do not settle: autograd's NaN can be neither confirmed nor refuted.
+    # (sqrt sits at 0, but sqrt(x^2) is |x|: that is no proof of an infinite derivative.)
     result = run_cli("eval", "x^x^x^x + sqrt(x^2)", "--at", "x=0", "--order", "6")
     assert result.exit_code == 3, result.stdout
     assert "whether the derivative exists here is unknown" in " ".join(result.stdout.split())
