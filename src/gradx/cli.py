@@ -212,7 +212,8 @@ def _main(
 ) -> None:
     """A gradient explorer for PyTorch: see, check and explain derivatives.
 
-    Exit codes: 0 every check agrees, 1 a disagreement or failure was found, 2 unusable input.
+    Exit codes: 0 every check agrees, 1 a disagreement or failure was found, 2 unusable input,
+    3 nothing disagrees but some point could not be checked (eval: inconclusive).
     """
     _state.traceback = traceback
 
