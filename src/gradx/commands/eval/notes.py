@@ -70,7 +70,11 @@ def _value_note(f: DerivativeFacts) -> str:
 
 def _derivative_domain_note(f: DerivativeFacts) -> str:
     what = f"the derivative is {_g(f.autograd)} here (symbolic: {_g(f.symbolic)})"
-    return f"{what}: {f.derivative_cause}" if f.derivative_cause else what
+    if f.derivative_cause:
+        return f"{what}: {f.derivative_cause}"
+    if f.symbolic is not None and math.isinf(f.symbolic):
+        return f"{what}: infinite, or too large for {f.dtype} (overflow)"
+    return what
 
 
 def _one_nonfinite_note(f: DerivativeFacts) -> str:
