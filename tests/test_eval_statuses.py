@@ -161,3 +161,12 @@ def test_every_plot_mark_has_a_symbol_and_a_style():
     kinds = {"kink", "mismatch", "inconclusive", "no derivative"}
     assert set(MARK_SYMBOLS) == kinds == set(MARK_STYLE)
     assert Marks("inconclusive", (0.0,), (1.0,)).kind in MARK_SYMBOLS
+
+
+def test_a_derivative_too_large_for_float64_is_domain_and_says_so(run_cli):
+    # f = log(1e-60) is finite; f⁽⁶⁾ = -120/x⁶ = -1.2e362 is not representable
+    result, doc = _json(run_cli, "log(x)", "--at", "x=1e-60", "--order", "6")
+    assert result.exit_code == 0
+    (point,) = doc["points"]
+    assert point["status"] == "domain"
+    assert "too large for float64 (overflow)" in point["note"]
