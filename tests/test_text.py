@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from gradx.text import exception_line, first_line, ordinal, short_number, superscript
+from gradx.text import exception_line, first_line, fmt_value, ordinal, short_number, superscript
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,11 @@ def test_exception_line_names_the_type():
     assert exception_line(KeyError("k")) == "KeyError: 'k'"
     assert exception_line(RuntimeError("a\nb")) == "RuntimeError: a"
     assert exception_line(ZeroDivisionError()) == "ZeroDivisionError"
+
+
+def test_numbers_for_tables_have_a_short_exponent_and_no_negative_zero():
+    assert fmt_value(1e308, 6) == "1e308"
+    assert fmt_value(-2.95224e-306, 6) == "-2.95224e-306"
+    assert fmt_value(-0.0) == "0"
+    assert fmt_value(None) == "n/a"
+    assert fmt_value(1 / 3, 3) == "0.333"
