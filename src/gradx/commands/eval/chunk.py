@@ -2,6 +2,8 @@
 
 ``PointwiseEvaluator.evaluate`` takes the coordinates of a chunk and returns a ``Block`` of
 per-point tensors; ``Block.rows`` turns chosen points into ``PointResult`` rows with notes.
+The verdicts come from the rule table in ``verdicts.py`` (this module only measures the facts
+it is written over) and the notes from ``notes.py`` (fed plain per-point values).
 """
 
 from __future__ import annotations
