@@ -35,22 +35,6 @@ def short_number(value: float | None) -> str:
     return "0" if value == 0 else f"{value:.6g}"  # no "-0"
 
 
-def number(value: float | None, digits: int = 10) -> str:
-    """A number for tables: ``digits`` significant digits, a short exponent (``1e308``, not
-    ``1e+308``), no ``-0``; nan/inf spelled out; None as ``n/a``."""
-    if value is None:
-        return "n/a"
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return "0" if text in ("-0", "0") else text
-
-
 def superscript(n: int | str) -> str:
     """``2`` → ``²``, ``-1`` → ``⁻¹`` (digits and minus signs; other characters are kept)."""
     return str(n).translate(_SUPERSCRIPT)
