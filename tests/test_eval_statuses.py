@@ -10,15 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from gradx.commands.eval.model import EvalReport, EvalSummary, Status
+from gradx.commands.eval.model import EvalReport, EvalSummary, Marks, Status
 from gradx.commands.eval.pipeline import EvalRequest, evaluate_expression
-from gradx.commands.eval.plot_data import Marks
 from gradx.errors import ExitCode
 from gradx.render.eval_plot_file import MARK_STYLE
 from gradx.render.eval_plot_terminal import MARK_SYMBOLS
 from gradx.render.eval_table import STATUS_STYLE
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _csv_rows(path):
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def _json(run_cli, *args):
@@ -89,7 +93,7 @@ def test_a_mismatch_outranks_inconclusive_for_the_exit_code(mismatch, inconclusi
     header = evaluate_expression(EvalRequest("x", at=("x=1",))).header
     report = EvalReport(header, summary, (), 0)
     assert report.exit_code == code
-    assert report.exit_ok == (code == ExitCode.OK)
+    assert report.exit_ok == (mismatch == 0) and report.exit_complete == (inconclusive == 0)
 
 
 def test_a_point_with_no_reference_at_all_is_inconclusive_not_domain(run_cli):
@@ -111,7 +115,7 @@ def test_inconclusive_is_a_column_of_the_csv(run_cli, tmp_path):
     out = tmp_path / "points.csv"
     result = run_cli("eval", "x^x^x^x", "--at", "x=1.5", "--order", "6", "--csv", str(out))
     assert result.exit_code == 3
-    (row,) = list(csv.DictReader(out.open(encoding="utf-8")))
+    (row,) = _csv_rows(out)
     assert row["status"] == "inconclusive" and row["symbolic"] == "" and row["error"] == ""
 
 
@@ -135,7 +139,7 @@ def test_no_numeric_value_where_there_is_no_derivative(run_cli, tmp_path, expres
     assert point["numeric"] == {"x": None} and point["numeric_error"] == {"x": None}
     out = tmp_path / "p.csv"
     run_cli("eval", expression, "--at", "x=0", "--csv", str(out))
-    (row,) = list(csv.DictReader(out.open(encoding="utf-8")))
+    (row,) = _csv_rows(out)
     assert row["numeric"] == "" and row["numeric_error"] == ""
 
 
