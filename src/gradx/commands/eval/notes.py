@@ -94,18 +94,17 @@ def _one_nonfinite_note(f: DerivativeFacts) -> str:
 def _differ_note(f: DerivativeFacts) -> str:
     """Everything finite, autograd disagrees with a reference that counts."""
     a, s, n, e = f.autograd, f.symbolic, f.numeric, f.numeric_error
-    sym_bad = s is not None and math.isfinite(s) and not f.sym_ok
     num_bad = not f.num_ok
-    refs_agree = sym_bad and abs(n - s) <= 2 * e + 1e-8 * max(1.0, abs(s))
-    if sym_bad and num_bad and refs_agree:
-        text = f"autograd gives {_g(a)}, but symbolic and numeric agree on {_g(s)}"
-        if f.breakpoint is not None:
-            text += (
-                f": {f.breakpoint} is at its breakpoint, where torch's convention does not "
-                "give the derivative of the whole expression"
-            )
-        return text
-    if sym_bad:
+    if s is not None and math.isfinite(s) and not f.sym_ok:
+        refs_agree = abs(n - s) <= 2 * e + 1e-8 * max(1.0, abs(s))
+        if num_bad and refs_agree:
+            text = f"autograd gives {_g(a)}, but symbolic and numeric agree on {_g(s)}"
+            if f.breakpoint is not None:
+                text += (
+                    f": {f.breakpoint} is at its breakpoint, where torch's convention does not "
+                    "give the derivative of the whole expression"
+                )
+            return text
         diff = abs(a - s)
         text = (
             f"autograd differs from symbolic by {_g(diff)} "
