@@ -179,9 +179,10 @@ class _Finished(Protocol):
     def exit_ok(self) -> bool: ...
 
 
-def _exit_for(report: _Finished) -> typer.Exit:
-    """The exit of a finished command: its report's verdict through the one ExitCode table."""
-    return typer.Exit(int(ExitCode.for_outcome(report.exit_ok)))
+def _exit_for(report: _Finished, *, complete: bool = True) -> typer.Exit:
+    """The exit of a finished command: its report's verdict through the one ExitCode table
+    (``complete=False``: something could not be checked, which eval reports as INCONCLUSIVE)."""
+    return typer.Exit(int(ExitCode.for_outcome(report.exit_ok, complete=complete)))
 
 
 def _silence_stdout() -> None:
@@ -212,7 +213,8 @@ def _main(
 ) -> None:
     """A gradient explorer for PyTorch: see, check and explain derivatives.
 
-    Exit codes: 0 every check agrees, 1 a disagreement or failure was found, 2 unusable input.
+    Exit codes: 0 every check agrees, 1 a disagreement or failure was found, 2 unusable input,
+    3 nothing disagrees but some point could not be checked (eval: inconclusive).
     """
     _state.traceback = traceback
 
@@ -242,7 +244,8 @@ def _functions_epilog() -> str:
         "and, or, not. torch./F./math./np. prefixes are accepted. An expression may start "
         "with '-', as in "
         'gradx eval "-x^2" --at 1. Exit codes: 0 every point ok, '
-        "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input."
+        "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input; 3 no mismatch "
+        "but a point could not be checked (inconclusive)."
     )
 
 
@@ -383,7 +386,7 @@ def eval_command(
             from gradx.render.eval_plot_output import emit_plots
 
             emit_plots(collect_plot(request, prepared, overlay=overlay), terminal=plot, save=save)
-    raise _exit_for(report)
+    raise _exit_for(report, complete=report.exit_complete)
 
 
 def _difference_quotients(

@@ -11,18 +11,22 @@ class ExitCode(IntEnum):
     OK = 0  # every check agrees
     FAILED = 1  # a disagreement or a failure was found
     USAGE = 2  # the input could not be used
+    INCONCLUSIVE = 3  # nothing disagrees, but some point could not be checked (eval)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as a shell reports it
     BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as in `gradx ... | head`
 
     @classmethod
-    def for_outcome(cls, ok: bool) -> ExitCode:
-        """The exit status a finished report deserves: OK when its verdict is good, else FAILED.
+    def for_outcome(cls, ok: bool, *, complete: bool = True) -> ExitCode:
+        """The exit status a finished report deserves: OK when its verdict is good, else FAILED;
+        INCONCLUSIVE when it is good but not ``complete`` (some check could not be made).
 
         Each report says what "good" means (``exit_ok``): eval has no mismatch, check has no
         failure, error or timeout, explain-error recognised the error, graph delivered every
         gradient. Unusable input never gets a report; it raises GradxError (``USAGE``).
         """
-        return cls.OK if ok else cls.FAILED
+        if not ok:
+            return cls.FAILED
+        return cls.OK if complete else cls.INCONCLUSIVE
 
 
 class GradxError(Exception):

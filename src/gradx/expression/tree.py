@@ -102,11 +102,6 @@ def walk(node: Node) -> Iterator[Node]:
             stack.extend(reversed(current.args))
 
 
-def variables_of(node: Node) -> tuple[str, ...]:
-    """The sorted names of the variables in a tree."""
-    return tuple(sorted({n.name for n in walk(node) if isinstance(n, Variable)}))
-
-
 def is_boolean(node: Node) -> bool:
     """Whether a node is a comparison or a logical combination of them (true or false)."""
     return isinstance(node, Call) and node.function in BOOLEAN_OPERATORS

@@ -22,6 +22,7 @@ STYLES: dict[str, str] = {
     "ok": "green",
     "nondifferentiable": "yellow",
     "domain": "magenta",
+    "inconclusive": "cyan",  # could not be checked: said, not hidden, not red
     "mismatch": "bold red",
     "pass": "green",
     "fail": "bold red",
@@ -95,8 +96,9 @@ def print_internal_error(exc: BaseException) -> None:
     """Print an unexpected exception as one red line that asks for a bug report."""
     from rich.text import Text
 
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    from gradx.text import exception_line
+
+    what = exception_line(exc)
     stderr_console().print(
         Text(f"internal error: {what} (run again with --traceback and report it)", style="alert")
     )

@@ -37,8 +37,8 @@ class CsvStream:
                 cells += [
                     d.autograd,
                     "" if d.symbolic is None else d.symbolic,
-                    d.numeric,
-                    d.numeric_error,
+                    "" if d.numeric is None else d.numeric,
+                    "" if d.numeric_error is None else d.numeric_error,
                 ]
                 if not self.single:
                     cells.append(d.status.value)

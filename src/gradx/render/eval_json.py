@@ -54,6 +54,7 @@ def summary_fields(summary: EvalSummary) -> dict[str, Any]:
         "nondifferentiable": summary.nondifferentiable,
         "domain": summary.domain,
         "mismatch": summary.mismatch,
+        "inconclusive": summary.inconclusive,
         "worst_error": json_number(summary.worst_error),
         "worst_at": dict(summary.worst_at) if summary.worst_at else None,
         "worst_derivative": key_text(summary.worst_key) if summary.worst_key else None,

@@ -28,6 +28,7 @@ SOURCE_STYLE: dict[str, dict[str, Any]] = {
 MARK_STYLE = {
     "kink": {"marker": "D", "color": "tab:orange", "markersize": 6},
     "mismatch": {"marker": "X", "color": "tab:red", "markersize": 8},
+    "inconclusive": {"marker": "o", "color": "tab:gray", "markersize": 6},
     "no derivative": {"marker": "^", "color": "tab:purple", "markersize": 6},
 }
 

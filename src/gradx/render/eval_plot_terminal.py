@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 PANEL_HEIGHT = 15  # rows per panel, title and x ticks included
 MIN_WIDTH = 40
-MARK_SYMBOLS = {"kink": "◆", "mismatch": "✖", "no derivative": "▲"}
+MARK_SYMBOLS = {"kink": "◆", "mismatch": "✖", "inconclusive": "?", "no derivative": "▲"}
 REFERENCE_SYMBOLS = {"symbolic": "s", "numeric": "n"}
 # Extra derivatives of one order (several variables) when colours cannot tell them apart.
 PLAIN_LINE_MARKERS = ("braille", "•", "+", "∘", "×")

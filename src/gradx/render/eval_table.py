@@ -16,6 +16,7 @@ STATUS_STYLE = {
     Status.OK: "ok",
     Status.NONDIFFERENTIABLE: "nondifferentiable",
     Status.DOMAIN: "domain",
+    Status.INCONCLUSIVE: "inconclusive",
     Status.MISMATCH: "mismatch",
 }
 
@@ -114,7 +115,7 @@ def _grid(report: EvalReport, dropped: tuple[str, ...]) -> Table:
             grid.add_row(
                 *lead,
                 *middle,
-                *(fmt_value(values[name], digits) for name in references),
+                *(_cell(name, values[name], digits) for name in references),
                 fmt_error(d.error),
                 Text(d.status.value, style=STATUS_STYLE[d.status]),
             )
@@ -154,13 +155,20 @@ def _vertical(report: EvalReport) -> Table:
                 ("numeric", d.numeric),
             )
             for name, number in columns:
-                blocks.add_row(f"{indent}{name}", fmt_value(number, digits))
+                blocks.add_row(f"{indent}{name}", _cell(name, number, digits))
             blocks.add_row(f"{indent}error", fmt_error(d.error))
             blocks.add_row(f"{indent}status", Text(d.status.value, style=STATUS_STYLE[d.status]))
     if report.hidden_rows:
         blocks.caption = _hidden_caption(report)
     blocks.caption_justify = "left"
     return blocks
+
+
+def _cell(column: str, value: float | None, digits: int) -> str:
+    """A reference value; no numeric value (where there is no derivative) shows as a dash."""
+    if value is None and column == "numeric":
+        return "—"
+    return fmt_value(value, digits)
 
 
 def notes_table(report: EvalReport) -> Table | None:
@@ -189,6 +197,8 @@ def summary_line(report: EvalReport) -> Text:
         (s.ok, "ok", Status.OK),
         (s.nondifferentiable, "nondifferentiable", Status.NONDIFFERENTIABLE),
         (s.domain, "domain", Status.DOMAIN),
+        # only when it happens: most runs check every point
+        *([(s.inconclusive, "inconclusive", Status.INCONCLUSIVE)] if s.inconclusive else []),
         (s.mismatch, "mismatch", Status.MISMATCH),
     ]
     for i, (count, word, status) in enumerate(parts):

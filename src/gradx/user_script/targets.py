@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from gradx.errors import GradxError
+from gradx.text import first_line
 
 FUNCTION, AUTOGRAD_FUNCTION, MODULE = "function", "autograd.Function", "nn.Module"
 EXAMPLE_PREFIX = "example_"
@@ -145,8 +146,7 @@ def syntax_error(path: Path, exc: SyntaxError) -> GradxError:
 
 def one_line(exc: BaseException) -> str:
     """``TypeName: first line of the message``."""
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else ""
+    first = first_line(exc)
     # torch appends advice ("Hint: enable anomaly detection ...") that gradx gives better.
     first = first.split(" Hint: ")[0]
     if len(first) > 240:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from gradx.text import first_line
+
 Tensor = torch.Tensor
 
 # Elements of one batch of points (and of their outputs): keeps peak memory near 32 MiB.
@@ -272,5 +274,5 @@ def vmap_failure_reason(exc: BaseException) -> str:
         return "an autograd.Function without vmap support: evaluated point by point"
     if "randomness" in text:
         return "random numbers inside the function: evaluated point by point"
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    first = first_line(text) or type(exc).__name__
     return f"not vectorisable ({first[:120]}): evaluated point by point"

@@ -2,6 +2,8 @@
 
 ``PointwiseEvaluator.evaluate`` takes the coordinates of a chunk and returns a ``Block`` of
 per-point tensors; ``Block.rows`` turns chosen points into ``PointResult`` rows with notes.
+The verdicts come from the rule table in ``verdicts.py`` (this module only measures the facts
+it is written over) and the notes from ``notes.py`` (fed plain per-point values).
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ from dataclasses import dataclass, field
 import sympy as sp
 import torch
 
-from gradx.commands.eval import special_points
+from gradx.commands.eval import special_points, verdicts
 from gradx.commands.eval.autograd_derivatives import (
     derivative_keys_up_to,
     values_and_derivatives,
 )
 from gradx.commands.eval.model import (
-    STATUS_RANK,
     DerivativeResult,
     EvalHeader,
     PointResult,
     Status,
     key_label,
 )
+from gradx.commands.eval.notes import DerivativeFacts, note
+from gradx.commands.eval.verdicts import CODE, NO_DERIVATIVE, STATUSES, Reason
 from gradx.expression.sympy_on_torch import SymbolicUnsupported, evaluate_sympy
 from gradx.expression.to_sympy import DerivativeTooLarge, derivative, symbol, to_sympy
 from gradx.expression.to_torch import evaluate
@@ -35,27 +38,16 @@ from gradx.expression.vocabulary import FUNCTIONS, breakpoints_of
 from gradx.numerics import finite_difference as fd
 from gradx.numerics.settings import DType
 from gradx.numerics.tolerances import Tolerance, tolerance_for
+from gradx.text import superscript
 
 Tensor = torch.Tensor
 Key = tuple[str, ...]
 
-_CODES = (Status.OK, Status.NONDIFFERENTIABLE, Status.DOMAIN, Status.MISMATCH)
-OK, NONDIFF, DOMAIN, MISMATCH = range(4)
 SYMPY_REFINE_LIMIT = 64  # points per chunk re-evaluated by sympy at high precision
-
-# Why a derivative got its status, for the note.
-(
-    R_NONE,
-    R_VALUE_DOMAIN,
-    R_OVERFLOW,
-    R_KINK,
-    R_KINK_NAN,
-    R_DERIV_DOMAIN,
-    R_ONE_NONFINITE,
-    R_DIFFER,
-    R_NO_NUMERIC,  # ok, judged on symbolic alone: f is undefined next to the point
-    R_NO_SYMBOLIC,  # ok, judged on numeric alone: sympy's formula is NaN (0*inf) here
-) = range(10)
+OK, MISMATCH = CODE[Status.OK], CODE[Status.MISMATCH]
+# A finite-difference estimate with a larger relative error bar (next to a singularity) is no
+# evidence on its own that the derivative exists, nor that autograd's value is right.
+PRECISE_NUMERIC = 1e-3
 
 
 class PointwiseEvaluator:
@@ -312,49 +304,8 @@ class PointwiseEvaluator:
             self._refine_numeric(key, col, x64, idx, sub_kind, clear, bp_hit[idx])
             col.compare(self.tol)
 
-        status = col.status
-        reason = col.reason
-        finite_a = torch.isfinite(col.autograd)
-        sym = col.symbolic
-        numeric_usable = torch.isfinite(col.numeric) & torch.isfinite(col.numeric_error)
-        # A finite-difference estimate with a large error bar (next to a singularity) is no
-        # evidence that the derivative exists.
-        numeric_reliable = numeric_usable & (
-            col.numeric_error <= 1e-3 * torch.clamp(col.numeric.abs(), min=1.0)
-        )
-        if sym is not None:
-            sym_finite = torch.isfinite(sym)
-            sym_nan = torch.isnan(sym)  # sympy's formula broke (0*inf), unlike +-inf
-        else:
-            sym_finite = torch.zeros_like(finite_a)
-            sym_nan = torch.ones_like(finite_a)
-        kinked = (kind == special_points.KINK) | (kind == special_points.JUMP)
-        smooth = finite_value & ~kinked
-
-        _set(status, reason, ~finite_value & value_domain, DOMAIN, R_VALUE_DOMAIN)
-        _set(status, reason, ~finite_value & ~value_domain, MISMATCH, R_OVERFLOW)
-        # At a kink a subgradient exists, so NaN is a failure; at a jump nothing is right.
-        is_jump = kind == special_points.JUMP
-        _set(status, reason, finite_value & kinked & (finite_a | is_jump), NONDIFF, R_KINK)
-        _set(status, reason, finite_value & kinked & ~finite_a & ~is_jump, MISMATCH, R_KINK_NAN)
-
-        # autograd NaN/inf: fine when the references say the derivative is infinite too
-        exists = sym_finite | (sym_nan & numeric_reliable)
-        _set(status, reason, smooth & ~finite_a & ~exists, DOMAIN, R_DERIV_DOMAIN)
-        _set(status, reason, smooth & ~finite_a & exists, MISMATCH, R_ONE_NONFINITE)
-
-        # autograd finite: compare with every reference that is usable here
-        both = smooth & finite_a & sym_finite & numeric_usable
-        _set(status, reason, both & col.sym_ok & col.num_ok, OK, R_NONE)
-        _set(status, reason, both & ~(col.sym_ok & col.num_ok), MISMATCH, R_DIFFER)
-        sym_only = smooth & finite_a & sym_finite & ~numeric_usable
-        _set(status, reason, sym_only & col.sym_ok, OK, R_NO_NUMERIC)
-        _set(status, reason, sym_only & ~col.sym_ok, MISMATCH, R_DIFFER)
-        num_only = smooth & finite_a & sym_nan & numeric_reliable
-        _set(status, reason, num_only & col.num_ok, OK, R_NO_SYMBOLIC)
-        _set(status, reason, num_only & ~col.num_ok, MISMATCH, R_DIFFER)
-        no_reference = smooth & finite_a & ~sym_finite & ~(sym_nan & numeric_reliable)
-        _set(status, reason, no_reference, MISMATCH, R_ONE_NONFINITE)
+        facts = col.facts(finite_value, value_domain, kind)
+        col.status, col.reason = verdicts.judge(facts)
         col.kind, col.level, col.left, col.right = kind, level, left, right
 
     def _refine_numeric(
@@ -427,6 +378,8 @@ class KeyColumns:
     reason: Tensor
     sym_ok: Tensor = field(init=False)
     num_ok: Tensor = field(init=False)
+    num_consistent: Tensor = field(init=False)
+    num_usable: Tensor = field(init=False)
     clean: Tensor = field(init=False)
     kind: Tensor | None = None
     level: Tensor | None = None
@@ -436,22 +389,51 @@ class KeyColumns:
     def compare(self, tol: Tolerance) -> None:
         """Recompute the agreement masks from the current columns."""
         a = self.autograd
+        n, e = self.numeric, self.numeric_error
         if self.symbolic is not None:
             s = self.symbolic
             self.sym_ok = (a - s).abs() <= tol.atol + tol.rtol * s.abs() + self.symbolic_error
+            # The numeric estimate must agree with the exact value within its own error bar,
+            # or that bar is wrong (aliasing of sin at |x| ~ 1e10 gives a tiny bar on 0).
+            slack = 2 * e + tol.fd_atol + tol.fd_rtol * s.abs() + self.symbolic_error
+            self.num_consistent = ~torch.isfinite(s) | ((n - s).abs() <= slack)
         else:
             self.sym_ok = torch.isfinite(a)
-        n, e = self.numeric, self.numeric_error
+            self.num_consistent = torch.ones_like(self.sym_ok)
         self.num_ok = (a - n).abs() <= 2 * e + tol.fd_atol + tol.fd_rtol * n.abs()
+        self.num_usable = torch.isfinite(n) & torch.isfinite(e)
         self.clean = self.sym_ok & self.num_ok & torch.isfinite(a)
 
-    def agree(self) -> Tensor:
-        """Autograd agrees with both references."""
-        return self.sym_ok & self.num_ok
+    def facts(self, finite_value: Tensor, value_domain: Tensor, kind: Tensor) -> dict[str, Tensor]:
+        """The per-point facts the verdict rules (``verdicts.RULES``) are written over."""
+        a, n, e = self.autograd, self.numeric, self.numeric_error
+        if self.symbolic is not None:
+            sym_finite = torch.isfinite(self.symbolic)
+            sym_nan = torch.isnan(self.symbolic)  # sympy's formula broke (0*inf), unlike +-inf
+            sym_missing = torch.zeros_like(sym_finite)
+        else:
+            sym_finite = sym_nan = torch.zeros_like(finite_value)
+            sym_missing = torch.ones_like(finite_value)
+        return {
+            "value_finite": finite_value,
+            "value_domain": value_domain,
+            "kinked": (kind == special_points.KINK) | (kind == special_points.JUMP),
+            "jump": kind == special_points.JUMP,
+            "auto_finite": torch.isfinite(a),
+            "sym_finite": sym_finite,
+            "sym_missing": sym_missing,
+            "sym_nan": sym_nan,
+            "num_usable": self.num_usable,
+            "num_consistent": self.num_consistent,
+            "num_precise": e <= PRECISE_NUMERIC * torch.clamp(n.abs(), min=1.0),
+            "sym_agrees": self.sym_ok,
+            "num_agrees": self.num_ok,
+        }
 
     def error(self) -> Tensor:
-        """How far autograd is from each reference beyond that reference's own uncertainty
-        (0 for exact symbolic values, the error estimate for numeric ones), relative to
+        """How far autograd is from each reference that counts beyond that reference's own
+        uncertainty (0 for exact symbolic values, the error estimate for numeric ones; a
+        numeric estimate that contradicts the symbolic value does not count), relative to
         max(1, |reference|); the larger of the two."""
         a = self.autograd
         parts = []
@@ -463,16 +445,12 @@ class KeyColumns:
             )
         n = self.numeric
         excess = torch.clamp((a - n).abs() - 2 * self.numeric_error, min=0.0)
-        parts.append(torch.where(torch.isfinite(n), excess / torch.clamp(n.abs(), min=1.0), 0.0))
+        counts = torch.isfinite(n) & self.num_consistent
+        parts.append(torch.where(counts, excess / torch.clamp(n.abs(), min=1.0), 0.0))
         out = parts[0]
         for p in parts[1:]:
             out = torch.maximum(out, p)
         return out
-
-
-def _set(status: Tensor, reason: Tensor, mask: Tensor, code: int, why: int) -> None:
-    status.masked_fill_(mask, code)
-    reason.masked_fill_(mask, why)
 
 
 class Block:
@@ -512,8 +490,8 @@ class Block:
 
     def status_counts(self) -> dict[Status, int]:
         """How many points got each status."""
-        counts = torch.bincount(self.status, minlength=4).tolist()
-        return {code: counts[i] for i, code in enumerate(_CODES)}
+        counts = torch.bincount(self.status, minlength=len(STATUSES)).tolist()
+        return {status: counts[i] for i, status in enumerate(STATUSES)}
 
     def worst(self) -> tuple[PointResult, Key] | None:
         """The row with the largest error, and the derivative it belongs to."""
@@ -551,63 +529,113 @@ class Block:
         values = self.value[sel].tolist()
         status = self.status[sel].tolist()
         errors = self.error[sel].tolist()
-        notes = _Notes(self, sel)
+        phrases = _Phrases(self, sel)
         per_key = []
-        for k, (key, col) in enumerate(self.columns.items()):
-            sym = col.symbolic[sel].tolist() if col.symbolic is not None else [None] * len(indices)
-            per_key.append(
-                (
-                    key,
-                    col.autograd[sel].tolist(),
-                    sym,
-                    col.numeric[sel].tolist(),
-                    col.numeric_error[sel].tolist(),
-                    self.key_errors[k][sel].tolist(),
-                    col.status[sel].tolist(),
-                )
-            )
+        for k, col in enumerate(self.columns.values()):
+            facts = _derivative_facts(self, col, sel, phrases)
+            kerr = self.key_errors[k][sel].tolist()
+            kstat = col.status[sel].tolist()
+            per_key.append((facts, kerr, kstat))
         out = []
         variables = self.ev.parsed.variables
         for j, i in enumerate(indices):
             derivs = []
-            for k, (key, auto, sym, num, nerr, kerr, kstat) in enumerate(per_key):
+            for key, (facts, kerr, kstat) in zip(self.columns, per_key, strict=True):
+                f = facts[j]
+                no_derivative = f.reason in NO_DERIVATIVE
                 derivs.append(
                     DerivativeResult(
                         key=key,
-                        autograd=auto[j],
-                        symbolic=sym[j],
-                        numeric=num[j],
-                        numeric_error=nerr[j],
+                        autograd=f.autograd,
+                        symbolic=f.symbolic,
+                        numeric=None if no_derivative else f.numeric,
+                        numeric_error=None if no_derivative else f.numeric_error,
                         error=None if math.isnan(kerr[j]) else kerr[j],
-                        status=_CODES[kstat[j]],
-                        note=notes.note(j, k),
+                        status=STATUSES[kstat[j]],
+                        note=note(f),
                     )
                 )
             not_ok = [d for d in derivs if d.note]
             if len(derivs) == 1 or not not_ok:
-                note = " ".join(d.note for d in not_ok)
+                text = " ".join(d.note for d in not_ok)
             else:
                 # one cause said once: a kink of f is why f' and f'' both have none
                 same: dict[str, list[str]] = {}
                 for d in not_ok:
                     same.setdefault(d.note, []).append(key_label(d.key, variables))
-                note = "; ".join(f"{', '.join(labels)}: {text}" for text, labels in same.items())
+                text = "; ".join(f"{', '.join(labels)}: {said}" for said, labels in same.items())
             out.append(
                 PointResult(
                     index=self.offset + i,
                     at=tuple((v, coords[v][j]) for v in variables),
                     value=values[j],
                     derivatives=tuple(derivs),
-                    status=_CODES[status[j]],
+                    status=STATUSES[status[j]],
                     error=None if math.isnan(errors[j]) else errors[j],
-                    note=note,
+                    note=text,
                 )
             )
         return tuple(out)
 
 
-class _Notes:
-    """Builds the explanation of each non-ok derivative for a few selected points."""
+def _derivative_facts(
+    block: Block, col: KeyColumns, sel: Tensor, phrases: _Phrases
+) -> list[DerivativeFacts]:
+    """Plain per-point values of one derivative at the selected points, for the notes."""
+    reasons = [Reason(r) for r in col.reason[sel].tolist()]
+    auto = col.autograd[sel].tolist()
+    sym = col.symbolic[sel].tolist() if col.symbolic is not None else [None] * len(reasons)
+    num = col.numeric[sel].tolist()
+    nerr = col.numeric_error[sel].tolist()
+    sym_ok = col.sym_ok[sel].tolist()
+    num_ok = col.num_ok[sel].tolist()
+    values = block.value[sel].tolist()
+    kind = col.kind[sel].tolist() if col.kind is not None else [special_points.SMOOTH] * len(sel)
+    level = col.level[sel].tolist() if col.level is not None else [0] * len(sel)
+    left = col.left[sel].tolist() if col.left is not None else [math.nan] * len(sel)
+    right = col.right[sel].tolist() if col.right is not None else [math.nan] * len(sel)
+    out = []
+    for j, reason in enumerate(reasons):
+        value_cause = value64 = derivative_cause = None
+        if reason in (Reason.VALUE_DOMAIN, Reason.OVERFLOW):
+            value_cause = phrases.value_cause(j)
+            if reason is Reason.OVERFLOW and block.ev.dtype != torch.float64:
+                value64 = phrases.value64(j)
+        if reason is Reason.DERIV_DOMAIN:
+            derivative_cause = phrases.derivative_cause(j)
+        needs_breakpoint = reason in (Reason.KINK, Reason.KINK_NAN, Reason.DIFFER)
+        # a NaN that autograd should not give: maybe an untaken where() branch's
+        nan_leak = reason is Reason.KINK_NAN or (
+            reason is Reason.ONE_NONFINITE and not math.isfinite(auto[j])
+        )
+        out.append(
+            DerivativeFacts(
+                reason=reason,
+                autograd=auto[j],
+                symbolic=sym[j],
+                numeric=num[j],
+                numeric_error=nerr[j],
+                sym_ok=bool(sym_ok[j]),
+                num_ok=bool(num_ok[j]),
+                value=values[j],
+                dtype=block.ev.dtype_name,
+                value64=value64,
+                kind=int(kind[j]),
+                level=int(level[j]),
+                left=left[j],
+                right=right[j],
+                breakpoint=phrases.breakpoint(j) if needs_breakpoint else None,
+                value_cause=value_cause,
+                derivative_cause=derivative_cause,
+                where_nan=phrases.where_nan(j) if nan_leak else "",
+            )
+        )
+    return out
+
+
+class _Phrases:
+    """Sentences about the expression at the selected points (its node values are computed
+    only when a note needs one)."""
 
     def __init__(self, block: Block, sel: Tensor) -> None:
         self.block = block
@@ -620,127 +648,32 @@ class _Notes:
             self._values = special_points.node_values(self.block.ev.parsed, x64, torch.float64)
         return self._values
 
-    def note(self, j: int, k: int) -> str:
-        block = self.block
-        col = list(block.columns.values())[k]
+    def value_cause(self, j: int) -> str | None:
+        """Why f is not finite at selected point ``j``."""
+        node = int(special_points.value_causes(self.values()).node[j])
+        return special_points.describe_value_cause(self.values(), node, j) if node >= 0 else None
+
+    def derivative_cause(self, j: int) -> str | None:
+        """Why the derivative is singular at selected point ``j``."""
+        node = int(special_points.derivative_causes(self.values()).node[j])
+        if node < 0:
+            return None
+        return special_points.describe_derivative_cause(self.values(), node, j)
+
+    def breakpoint(self, j: int) -> str | None:
+        """The non-smooth part sitting on its breakpoint at selected point ``j``."""
+        bp = int(self.block.bp_node[int(self.sel[j])])
+        return special_points.describe_breakpoint(self.values(), bp) if bp >= 0 else None
+
+    def value64(self, j: int) -> float:
+        """f in float64 at selected point ``j``."""
         i = int(self.sel[j])
-        reason = int(col.reason[i])
-        a = float(col.autograd[i])
-        s = float(col.symbolic[i]) if col.symbolic is not None else None
-        n = float(col.numeric[i])
-        if reason == R_NONE:
-            return ""
-        if reason == R_NO_NUMERIC:
-            return (
-                "no numeric check: f is undefined next to this point; judged against symbolic alone"
-            )
-        if reason == R_NO_SYMBOLIC:
-            if col.symbolic is None:
-                return (
-                    "no symbolic check (the formula was not computed); judged against numeric alone"
-                )
-            return "sympy's formula is undefined here (nan); judged against numeric alone"
-        if reason in (R_VALUE_DOMAIN, R_OVERFLOW):
-            causes = special_points.value_causes(self.values())
-            node = int(causes.node[j])
-            if block.ev.dtype != torch.float64 and reason == R_OVERFLOW:
-                v64 = float(
-                    block.ev.f64(
-                        {v: t.to(torch.float64)[i : i + 1] for v, t in block.x.items()}
-                    ).reshape(-1)[0]
-                )
-                if math.isfinite(v64):
-                    return (
-                        f"f overflows {block.ev.dtype_name} here (its float64 value is {_g(v64)})"
-                    )
-            if node >= 0:
-                return special_points.describe_value_cause(self.values(), node, j)
-            return f"f is {_g(float(block.value[i]))} here"
-        if reason in (R_KINK, R_KINK_NAN):
-            return self._kink_note(col, i, j, a, s)
-        if reason == R_DERIV_DOMAIN:
-            causes = special_points.derivative_causes(self.values())
-            node = int(causes.node[j])
-            what = f"the derivative is {_g(a)} here (symbolic: {_g(s) if s is not None else 'n/a'})"
-            if node >= 0:
-                return f"{what}: {special_points.describe_derivative_cause(self.values(), node, j)}"
-            return what
-        if reason == R_ONE_NONFINITE:
-            if not math.isfinite(a):
-                ref = (
-                    f"symbolic {_g(s)}"
-                    if s is not None and math.isfinite(s)
-                    else f"numeric {_g(n)}"
-                )
-                return (
-                    f"autograd gives {_g(a)} but the derivative is finite here ({ref})"
-                    + self._where_nan(j)
-                )
-            if s is not None and math.isnan(s):
-                return (
-                    f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
-                    f"differences do not settle ({_g(n)} ± {_g(float(col.numeric_error[i]))})"
-                )
-            return f"autograd gives {_g(a)} but symbolic gives {_g(s)}"
-        # R_DIFFER: everything finite, autograd disagrees with a reference.
-        e = float(col.numeric_error[i])
-        sym_bad = s is not None and not bool(col.sym_ok[i])
-        num_bad = not bool(col.num_ok[i])
-        refs_agree = s is not None and abs(n - s) <= 2 * e + 1e-8 * max(1.0, abs(s))
-        if sym_bad and num_bad and refs_agree:
-            note = f"autograd gives {_g(a)}, but symbolic and numeric agree on {_g(s)}"
-            bp = int(block.bp_node[i])
-            if bp >= 0:
-                note += (
-                    f": {special_points.describe_breakpoint(self.values(), bp)} is at its breakpoint, where "
-                    "torch's convention does not give the derivative of the whole expression"
-                )
-            return note
-        if sym_bad:
-            diff = abs(a - s)
-            note = f"autograd differs from symbolic by {_g(diff)} (relative {_g(diff / max(abs(s), 1e-300))})"
-            if not num_bad:
-                note += f"; numeric agrees with autograd within its error estimate {_g(e)}"
-            else:
-                note += f"; numeric gives {_g(n)} ± {_g(e)}"
-            return note
-        return (
-            f"autograd agrees with symbolic, but numeric differs by {_g(abs(a - n))}, beyond its "
-            f"error estimate {_g(e)}: finite differences are unreliable here"
-        )
+        point = {v: t.to(torch.float64)[i : i + 1] for v, t in self.block.x.items()}
+        return float(self.block.ev.f64(point).reshape(-1)[0])
 
-    def _kink_note(self, col: KeyColumns, i: int, j: int, a: float, s: float | None) -> str:
-        assert col.level is not None and col.left is not None and col.right is not None
-        level = int(col.level[i])
-        left, right = _snap(float(col.left[i]), float(col.right[i]))
-        kind = int(col.kind[i]) if col.kind is not None else special_points.KINK
-        if kind == special_points.JUMP:
-            what = f"f jumps here (left limit {_g(left)}, right limit {_g(right)})"
-        elif level == 1:
-            what = f"kink: left derivative {_g(left)}, right derivative {_g(right)}"
-        else:
-            what = (
-                f"derivative {level - 1} has a kink here (left {_ordinal(level)} derivative "
-                f"{_g(left)}, right {_g(right)})"
-            )
-        bp = int(self.block.bp_node[i])
-        at = (
-            f" ({special_points.describe_breakpoint(self.values(), bp)} at its breakpoint)"
-            if bp >= 0
-            else ""
-        )
-        sym = f"; sympy gives {_g(s)}" if s is not None else ""
-        if math.isfinite(a):
-            return f"{what}{at}; torch autograd returns {_g(a)} here by convention{sym}"
-        if kind == special_points.JUMP:
-            return f"{what}{at}; torch autograd returns {_g(a)} here{sym}"
-        return (
-            f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
-            + self._where_nan(j)
-        )
-
-    # ---- lang: the where() NaN (the untaken branch's NaN gradient), see where_nan.py
-    def _where_nan(self, j: int) -> str:
+    def where_nan(self, j: int) -> str:
+        """The untaken ``where`` branch whose NaN gradient leaks through, if that is why ("" if
+        not; see where_nan.py)."""
         if not self.block.ev.parsed.uses("where"):
             return ""
         from gradx.commands.eval.where_nan import untaken_branch_note
@@ -764,37 +697,6 @@ def _high_precision(expr: sp.Expr, point: Mapping[str, float]) -> float | None:
     return second if abs(first - second) <= 1e-9 * max(abs(second), 1e-300) else None
 
 
-def _snap(left: float, right: float) -> tuple[float, float]:
-    """Round one-sided estimates to what finite differences can resolve (no ``-6.9e-09``)."""
-    scale = max(
-        1.0, abs(left) if math.isfinite(left) else 0.0, abs(right) if math.isfinite(right) else 0.0
-    )
-
-    def snap(v: float) -> float:
-        if not math.isfinite(v):
-            return v
-        return 0.0 if abs(v) < 1e-6 * scale else float(f"{v:.6g}")
-
-    return snap(left), snap(right)
-
-
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
-
-
-def _g(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.6g}"
-
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
 def _text(expr: sp.Expr) -> str:
     """sympy's one-line text of ``expr``; sympy's printer recurses once per level of nesting."""
     try:
@@ -812,11 +714,11 @@ def _pretty(expr: sp.Expr) -> str:
     text = _text(expr)
     text = re.sub(
         r"\*\*(?:\((-?\d+)\)|(\d+)(?![\d.]))",
-        lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT),
+        lambda m: superscript(m.group(1) or m.group(2)),
         text,
     )
     text = text.replace("**", "^").replace("*", "·").replace("sqrt(", "√(")
     return re.sub(r"\bpi\b", "π", text)
 
 
-__all__ = ["PointwiseEvaluator", "Block", "STATUS_RANK"]
+__all__ = ["PointwiseEvaluator", "Block"]

@@ -5,18 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gradx.errors import ExitCode
+from gradx.text import superscript
+
 
 class Status(StrEnum):
-    """Verdict for one derivative at one point (and, for a point, the worst of its derivatives)."""
+    """Verdict for one derivative at one point (and, for a point, the worst of its derivatives).
+
+    Declared from the least to the most alarming: a point shows the last one of its derivatives'.
+    """
 
     OK = "ok"
     NONDIFFERENTIABLE = "nondifferentiable"
     DOMAIN = "domain"
+    INCONCLUSIVE = "inconclusive"  # no reliable reference to compare with; none contradicts
     MISMATCH = "mismatch"
-
-
-# Which status a point shows when its derivatives differ: the most alarming one.
-STATUS_RANK = {Status.OK: 0, Status.NONDIFFERENTIABLE: 1, Status.DOMAIN: 2, Status.MISMATCH: 3}
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,9 @@ class DerivativeResult:
     key: tuple[str, ...]
     autograd: float
     symbolic: float | None  # None when sympy's derivative could not be evaluated
-    numeric: float
-    numeric_error: float
-    error: float | None  # None for domain and nondifferentiable verdicts
+    numeric: float | None  # None where there is no derivative (kinks, jumps, domain errors)
+    numeric_error: float | None
+    error: float | None  # None for domain, nondifferentiable and inconclusive verdicts
     status: Status
     note: str
 
@@ -55,6 +58,7 @@ class EvalSummary:
     nondifferentiable: int
     domain: int
     mismatch: int
+    inconclusive: int
     worst_error: float | None
     worst_at: tuple[tuple[str, float], ...] | None
     worst_key: tuple[str, ...] | None
@@ -89,29 +93,35 @@ class EvalReport:
 
     @property
     def exit_ok(self) -> bool:
-        """True when no point is a mismatch."""
+        """What the exit status follows (see ``ExitCode.for_outcome``): no point is a mismatch."""
         return self.summary.mismatch == 0
+
+    @property
+    def exit_complete(self) -> bool:
+        """Every point could be checked: none is inconclusive (else exit INCONCLUSIVE)."""
+        return self.summary.inconclusive == 0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """FAILED for a mismatch; else INCONCLUSIVE when a point could not be checked; else OK."""
+        return ExitCode.for_outcome(self.exit_ok, complete=self.exit_complete)
 
 
 def key_label(key: tuple[str, ...], variables: tuple[str, ...]) -> str:
     """``f'``, ``f''``, ``f⁽⁴⁾`` for one variable; ``∂f/∂x``, ``∂²f/∂x∂y``, ``∂²f/∂x²`` for several."""
     if len(variables) == 1:
-        return "f" + "'" * len(key) if len(key) <= 3 else f"f⁽{_superscript(len(key))}⁾"
+        return "f" + "'" * len(key) if len(key) <= 3 else f"f⁽{superscript(len(key))}⁾"
     counts: dict[str, int] = {}
     for name in key:
         counts[name] = counts.get(name, 0) + 1
-    below = "".join(f"∂{v}" + (_superscript(c) if c > 1 else "") for v, c in counts.items())
-    top = "∂" + (_superscript(len(key)) if len(key) > 1 else "")
+    below = "".join(f"∂{v}" + (superscript(c) if c > 1 else "") for v, c in counts.items())
+    top = "∂" + (superscript(len(key)) if len(key) > 1 else "")
     return f"{top}f/{below}"
 
 
 def key_text(key: tuple[str, ...]) -> str:
     """The JSON key of a derivative: ``"x"``, ``"x,x"``, ``"x,y"``."""
     return ",".join(key)
-
-
-def _superscript(n: int) -> str:
-    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 # -- plots (sampled by plot_data.py, drawn by render/eval_plot_*) ------------------------------
@@ -135,7 +145,8 @@ class Curve:
 
 @dataclass(frozen=True)
 class Marks:
-    """Special points of one kind (``kink``, ``mismatch``, ``no derivative``) on a panel."""
+    """Special points of one kind (``kink``, ``mismatch``, ``inconclusive``, ``no derivative``)
+    on a panel."""
 
     kind: str
     x: tuple[float, ...]

@@ -180,6 +180,7 @@ class _Tally:
             nondifferentiable=self.counts[Status.NONDIFFERENTIABLE],
             domain=self.counts[Status.DOMAIN],
             mismatch=self.counts[Status.MISMATCH],
+            inconclusive=self.counts[Status.INCONCLUSIVE],
             worst_error=worst.error if worst else None,
             worst_at=worst.at if worst else None,
             worst_key=self.worst_key if worst else None,

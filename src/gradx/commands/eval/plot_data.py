@@ -33,6 +33,7 @@ from gradx.commands.eval.model import (
 )
 from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
 from gradx.errors import GradxError
+from gradx.text import superscript
 
 PLOT_POINTS = 400  # about two braille dots per column of a wide terminal
 MAX_PLOT_POINTS = 4001
@@ -248,6 +249,7 @@ def _derivative_panel(report, xs: tuple[float, ...], order: int) -> Panel:
     curves: list[Curve] = []
     kinks: list[tuple[float, float]] = []
     mismatches: list[tuple[float, float]] = []
+    inconclusive: list[tuple[float, float]] = []
     wanted = [k for k, key in enumerate(header.keys) if len(key) == order]
     keys = tuple(header.keys[k] for k in wanted)
     formulas = tuple(header.derivatives[k] for k in wanted)
@@ -272,9 +274,15 @@ def _derivative_panel(report, xs: tuple[float, ...], order: int) -> Panel:
                 kinks.append(where)
             elif d.status is Status.MISMATCH:
                 mismatches.append(where)
+            elif d.status is Status.INCONCLUSIVE:
+                inconclusive.append(where)
     marks = tuple(
         Marks(kind, tuple(p[0] for p in found), tuple(p[1] for p in found))
-        for kind, found in (("kink", kinks), ("mismatch", mismatches))
+        for kind, found in (
+            ("kink", kinks),
+            ("mismatch", mismatches),
+            ("inconclusive", inconclusive),
+        )
         if found
     )
     ys_all = [y for c in curves for y in c.y]
@@ -287,15 +295,11 @@ def _derivative_panel(report, xs: tuple[float, ...], order: int) -> Panel:
     title = f"{name}({variables[0]}) = {formulas[0]}" if one else text
     return Panel(
         title=title,
-        ylabel=name if one else f"d{_superscript_order(order)}f",
+        ylabel=name if one else f"d{superscript(order) if order > 1 else ''}f",
         curves=tuple(curves),
         marks=marks,
         ylim=_ylim(ys_all),
     )
-
-
-def _superscript_order(order: int) -> str:
-    return "" if order == 1 else "²" if order == 2 else f"^{order}"
 
 
 def _value_marks(report, xs: tuple[float, ...], values: tuple[float, ...]) -> tuple[Marks, ...]:

@@ -32,6 +32,7 @@ from gradx.expression.vocabulary import (
     breakpoints_of,
 )
 from gradx.numerics import finite_difference as fd
+from gradx.text import short_number as _fmt
 
 Tensor = torch.Tensor
 
@@ -416,11 +417,3 @@ def _slope_bound(
             ).abs() / h
             out = torch.maximum(out, torch.nan_to_num(slope, nan=0.0, posinf=0.0))
     return out
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.6g}"

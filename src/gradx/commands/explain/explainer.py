@@ -27,6 +27,7 @@ from gradx.commands.explain.paste import (
     user_frame,
 )
 from gradx.errors import ExitCode, GradxError
+from gradx.text import first_line
 
 _MAX_MESSAGE = 2000
 _MAX_UNRECOGNISED = 10
@@ -550,8 +551,7 @@ def _clean(message: str) -> str:
 
 
 def _first_line(text: str) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else text
-    return first if len(first) <= 300 else first[:299] + "…"
+    return first_line(text, limit=300)
 
 
 def _safe_str(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from gradx.commands.graph.model import AutogradGraph, Cut, GraphNode, Leaf, SavedValue, TensorInfo
+from gradx.text import first_line
 
 Tensor = torch.Tensor
 SMALL = 16  # tensors with at most this many elements show their values (a 4x4 matrix)
@@ -142,7 +143,7 @@ def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[str
     try:
         output.backward(gradient)
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc) or type(exc).__name__
         return text, first
     return text, None
 

@@ -17,6 +17,7 @@ from typing import Any
 from gradx.commands.graph.model import AutogradGraph
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType
+from gradx.text import first_line
 
 DEFAULT_VALUE = 1.0
 SEED = 0
@@ -187,7 +188,7 @@ def expression_graph(
         except RuntimeError as exc:
             shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in leaves.items())
             raise GradxError(
-                f"the inputs do not fit together ({shapes}): {str(exc).splitlines()[0]}"
+                f"the inputs do not fit together ({shapes}): {first_line(exc)}"
             ) from None
 
     return trace_graph(expression, compute, leaves, backward=backward, notes=notes, gradient=given)
@@ -282,7 +283,7 @@ def _script_graph(
             except GradxError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the user's code failed: say so, in one line
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                first = first_line(exc)
                 raise GradxError(
                     f"{title} raised {type(exc).__name__}" + (f": {first}" if first else ""),
                     exit_code=ExitCode.FAILED,
