@@ -181,7 +181,7 @@ class _Finished(Protocol):
 
 def _exit_for(report: _Finished, *, complete: bool = True) -> typer.Exit:
     """The exit of a finished command: its report's verdict through the one ExitCode table
-    (``complete=False``: something could not be checked, which eval reports as INCONCLUSIVE)."""
+    (``complete=False``: something could not be checked, which eval reports as inconclusive, exit 1)."""
     return typer.Exit(int(ExitCode.for_outcome(report.exit_ok, complete=complete)))
 
 

@@ -11,14 +11,15 @@ class ExitCode(IntEnum):
     OK = 0  # every check agrees
     FAILED = 1  # a disagreement or a failure was found
     USAGE = 2  # the input could not be used
-    INCONCLUSIVE = 3  # nothing disagrees, but some point could not be checked (eval)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as a shell reports it
     BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as in `gradx ... | head`
 
     @classmethod
     def for_outcome(cls, ok: bool, *, complete: bool = True) -> ExitCode:
-        """The exit status a finished report deserves: OK when its verdict is good, else FAILED;
-        INCONCLUSIVE when it is good but not ``complete`` (some check could not be made).
+        """The exit status a finished report deserves: OK when its verdict is good and
+        ``complete``, else FAILED. A check that could not be made is not a check that agrees, so
+        it fails the run too (the report says "inconclusive", not "mismatch"): gradx keeps its
+        three exit codes, 0 agree, 1 not shown to agree, 2 unusable input.
 
         Each report says what "good" means (``exit_ok``): eval has no mismatch, check has no
         failure, error or timeout, explain-error recognised the error, graph delivered every
@@ -26,7 +27,7 @@ class ExitCode(IntEnum):
         """
         if not ok:
             return cls.FAILED
-        return cls.OK if complete else cls.INCONCLUSIVE
+        return cls.OK if complete else cls.FAILED
 
 
 class GradxError(Exception):

@@ -98,12 +98,12 @@ class EvalReport:
 
     @property
     def exit_complete(self) -> bool:
-        """Every point could be checked: none is inconclusive (else exit INCONCLUSIVE)."""
+        """Every point could be checked: none is inconclusive (else exit 1)."""
         return self.summary.inconclusive == 0
 
     @property
     def exit_code(self) -> ExitCode:
-        """FAILED for a mismatch; else INCONCLUSIVE when a point could not be checked; else OK."""
+        """FAILED for a mismatch; else FAILED too when a point could not be checked; else OK."""
         return ExitCode.for_outcome(self.exit_ok, complete=self.exit_complete)
 
 
