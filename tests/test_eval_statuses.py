@@ -162,7 +162,7 @@ def test_every_status_is_documented_and_rendered():
     schema = " | ".join(f'"{s}"' for s in statuses)
     assert f'"status": {schema},' in guide  # the JSON schema, in the order of alarm
     # three exit codes only: an inconclusive point exits 1, and both documents say so
-    assert "| 3 |" not in readme and "| 3 |" not in guide
+    assert "| 3 | " not in readme and "\n| 3 | " not in guide
     assert "(`inconclusive`) is not a check that agrees: it exits 1" in " ".join(readme.split())
     assert "inconclusive (could not be checked: not shown to agree)" in guide
 
