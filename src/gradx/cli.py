@@ -154,12 +154,21 @@ def _user_errors() -> Iterator[None]:
             raise
         print_error(error)
         raise typer.Exit(int(error.exit_code)) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM/SIGHUP (gradx.termination)
+        raise typer.Exit(getattr(interrupt, "exit_status", int(ExitCode.INTERRUPTED))) from None
     except BrokenPipeError:
         # The reader went away (gradx ... | head): stop quietly, as a SIGPIPE would.
         _silence_stdout()
         raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+    except OSError as exc:
+        from gradx.atomic_file import WRITE_ERRORS, write_error
+
+        if _state.traceback or exc.errno not in WRITE_ERRORS or exc.filename is not None:
+            raise
+        # Writing the report failed (a full disk behind stdout): one line, exit 2.
+        _silence_stdout()
+        print_error(write_error("-", exc))
+        raise typer.Exit(int(ExitCode.USAGE)) from None
     except MemoryError:
         if _state.traceback:
             raise
@@ -353,6 +362,10 @@ def eval_command(
             from gradx.commands.eval.plot_data import check_plot_options
 
             check_plot_options(terminal=plot, save=save, json_out=json_out, overlay=overlay)
+        csv_on_stdout = csv_path is not None and str(csv_path) == "-"  # the CSV replaces the table
+        if csv_on_stdout and (plot or json_out):
+            what = "--plot" if plot else "--json"
+            raise GradxError(f"{what} and --csv - both write to standard output: choose one")
         if csv_path is not None:
             from gradx.atomic_file import check_writable
 
@@ -379,7 +392,7 @@ def eval_command(
         with eval_writers(prepared.header, json_out=json_out, csv_path=csv_path) as writers:
             report = prepared.run(keep_all_rows=all_rows, on_rows=writers.sink)
             writers.finish(report)
-        if not json_out:
+        if not json_out and not csv_on_stdout:
             print_table(report)
         if plot or save is not None:
             from gradx.commands.eval.plot_data import collect_plot
@@ -694,6 +707,8 @@ def graph_command(
         if dot is not None:
             from gradx.atomic_file import check_writable
 
+            if json_out and str(dot) == "-":
+                raise GradxError("--dot - and --json both write to standard output: choose one")
             check_writable(dot)
         if order != 1:
             if is_script_target(target):
@@ -732,10 +747,49 @@ def graph_command(
 
 def main() -> None:
     """Entry point of the ``gradx`` console script."""
+    from gradx.termination import install
+
+    install()
+    if _stdout_closed():
+        sys.stderr.write("gradx: standard output is closed (>&-): the output would be lost\n")
+        sys.exit(int(ExitCode.USAGE))
+    code: object = 0
     try:
         app(prog_name="gradx")
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        sys.exit(ExitCode.INTERRUPTED)
+    except SystemExit as exit_:
+        code = exit_.code
+    except KeyboardInterrupt as interrupt:  # pragma: no cover - interactive only
+        code = getattr(interrupt, "exit_status", int(ExitCode.INTERRUPTED))
     except BrokenPipeError:  # output closed while typer itself was writing (--help | head)
         _silence_stdout()
-        sys.exit(ExitCode.BROKEN_PIPE)
+        code = int(ExitCode.BROKEN_PIPE)
+    sys.exit(_flush_stdout(code))
+
+
+def _stdout_closed() -> bool:
+    import os
+
+    if sys.stdout is None:
+        return True
+    try:
+        os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _flush_stdout(code: object) -> object:
+    """Flush what is still buffered; a full disk behind stdout is one line and exit 2."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return int(ExitCode.BROKEN_PIPE)
+    except OSError as exc:
+        from gradx.atomic_file import write_error
+
+        _silence_stdout()
+        sys.stderr.write(f"gradx: {write_error('-', exc).message}\n")
+        return int(ExitCode.USAGE)
+    return code

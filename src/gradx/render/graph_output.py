@@ -11,13 +11,22 @@ from gradx.commands.graph.model import AutogradGraph, GraphView
 def emit_graph(
     graph: AutogradGraph, view: GraphView, *, json_out: bool, dot_path: Path | None
 ) -> None:
-    """Print the folded ``view`` of the graph (or JSON), and write the whole graph as DOT."""
+    """Print the folded ``view`` of the graph (or JSON), and write the whole graph as DOT.
+
+    ``--dot -`` writes the DOT source to standard output instead of the tree (the CLI refuses it
+    together with ``--json``).
+    """
+    from gradx.atomic_file import is_stdout
+
+    dot_on_stdout = dot_path is not None and is_stdout(dot_path)
     if dot_path is not None:
         from gradx.atomic_file import atomic_write
         from gradx.render.graph_dot import dot_source
 
         with atomic_write(dot_path) as handle:
             handle.write(dot_source(graph))
+    if dot_on_stdout:
+        return
     if json_out:
         from gradx.render.graph_json import graph_json
 
