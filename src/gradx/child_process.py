@@ -33,6 +33,30 @@ _PARENT_GONE = 1  # exit status of a child whose gradx is already gone
 _REAPER_DONE = 0
 
 
+def signal_text(number: int) -> str:
+    """A signal's name and its likely cause: "SIGKILL (out of memory, or killed from outside)"."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    why = SIGNAL_CAUSES.get(name)
+    return f"{name} ({why})" if why else name
+
+
+SIGNAL_CAUSES = {
+    "SIGKILL": "out of memory, or killed from outside",
+    "SIGSEGV": "a segmentation fault: a crash in compiled code",
+    "SIGABRT": "an abort: a failed assertion or allocation in compiled code",
+    "SIGBUS": "a bus error: bad memory access in compiled code",
+    "SIGFPE": "an arithmetic fault in compiled code",
+    "SIGILL": "an illegal instruction: a library built for another CPU",
+    "SIGTERM": "asked to stop from outside",
+    "SIGINT": "interrupted",
+    "SIGHUP": "its terminal closed",
+    "SIGXCPU": "its CPU time limit ran out",
+}
+
+
 class Child:
     """A child process in its own session, and the lifeline that ends it when gradx goes."""
 
@@ -40,15 +64,23 @@ class Child:
         self.process = process
         self.pid = process.pid
         self._lifeline: int | None = lifeline
+        self._killed = False
 
-    def kill_group(self) -> None:
-        """Kill the child and every process in its group, close the lifeline, reap the child."""
-        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-            os.killpg(self.pid, signal.SIGKILL)
+    def kill_group(self, *, keep_lifeline: bool = False) -> None:
+        """Kill the child and every process in its group, close the lifeline, reap the child.
+
+        ``keep_lifeline``: leave the reaper waiting (it removes the scratch folder when the
+        lifeline closes, so close it only once gradx is done with that folder).
+        """
+        if not self._killed:
+            self._killed = True
+            with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+                os.killpg(self.pid, signal.SIGKILL)
         if self.process.poll() is None:
             with contextlib.suppress(OSError):
                 self.process.kill()
-        self.close_lifeline()
+        if not keep_lifeline:
+            self.close_lifeline()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=30)
 

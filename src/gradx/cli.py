@@ -511,6 +511,15 @@ def check_command(
             "--values", help="Also show each target's inputs and the gradients autograd gives."
         ),
     ] = False,
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            "--memory",
+            metavar="SIZE",
+            help="Memory limit of the process running the targets, e.g. 8G or none "
+            "(default: half of this machine's memory).",
+        ),
+    ] = None,
 ) -> None:
     """Check the gradients of the functions, autograd.Functions and nn.Modules in a file.
 
@@ -537,6 +546,7 @@ def check_command(
             method=method,
             against=against,
             device=device,
+            memory=memory,
         )
         with CheckProgress(timeout=timeout) as progress:
             report = request.run(on_event=progress)

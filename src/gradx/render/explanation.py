@@ -46,6 +46,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "try_run": "Let gradx run your script and catch the error itself: gradx explain-error --run script.py",
         "run_clean": "{script} ran to the end without an autograd error or warning (exit status {status}).",
         "run_crashed": "{script} stopped without a Python exception (exit status {status}).",
+        "run_killed": "{script} was killed by {signal}, without a Python exception.",
         "run_other": "{script} raised an error that is not an autograd error gradx knows:",
         "run_anomaly": "The script was run again with torch.autograd.set_detect_anomaly(True).",
         "output_tail": "Last lines it printed on stderr:",
@@ -82,6 +83,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "try_run": "让 gradx 运行你的脚本并自己捕获错误：gradx explain-error --run script.py",
         "run_clean": "{script} 运行结束，没有 autograd 错误或警告（退出状态 {status}）。",
         "run_crashed": "{script} 在没有 Python 异常的情况下停止了（退出状态 {status}）。",
+        "run_killed": "{script} 被信号 {signal} 终止，没有 Python 异常。",
         "run_other": "{script} 抛出了一个 gradx 不认识的非 autograd 错误：",
         "run_anomaly": "脚本已在 torch.autograd.set_detect_anomaly(True) 下重新运行。",
         "output_tail": "它在 stderr 上打印的最后几行：",
@@ -217,7 +219,10 @@ def _print_unrecognised(console: Console, explanation: Explanation, text: dict[s
                 _print_wrapped(console, text[key].format(first=first, second=second), 0, "caution")
                 _print_wrapped(console, text["accumulation_fix"], 0)
         else:
-            message = text["run_crashed"].format(script=name, status=run.exit_status)
+            if run.killed_by is not None:
+                message = text["run_killed"].format(script=name, signal=run.killed_by)
+            else:
+                message = text["run_crashed"].format(script=name, status=run.exit_status)
             _print_wrapped(console, message, 0, "warning")
             if run.output_tail:
                 console.print(_text(text["output_tail"], "bold"))
@@ -375,6 +380,7 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
             "args": list(run.args),
             "outcome": run.outcome,
             "exit_status": run.exit_status,
+            "killed_by": run.killed_by,
             "exception": run.exception or None,
             "where": _line_json(run.where),
             "anomaly_rerun": run.anomaly_rerun,

@@ -5,6 +5,7 @@ stdlib only (the parent process never imports torch; the worker does the numeric
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from gradx.commands.check.device import parse_device
 from gradx.commands.check.model import CheckReport, Settings
-from gradx.commands.check.runner import DEFAULT_TIMEOUT, run_file
+from gradx.commands.check.runner import DEFAULT_TIMEOUT, default_memory, run_file
 from gradx.errors import GradxError
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import AGAINST_TOLERANCES as AGAINST_DTYPES
@@ -28,6 +29,7 @@ class CheckRequest:
     name: str | None
     spec: InputSpec
     settings: Settings
+    memory: int | None = None  # the worker's data memory cap in bytes; None: no cap
 
     @classmethod
     def from_cli(
@@ -46,6 +48,7 @@ class CheckRequest:
         method: str = "auto",
         against: str | None = None,
         device: str = "cpu",
+        memory: str | None = None,
     ) -> CheckRequest:
         """Check every option; GradxError (exit 2) for the first one that is unusable."""
         path, name = split_target(target)
@@ -59,11 +62,13 @@ class CheckRequest:
         if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
             raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
         device = parse_device(device)
+        limit = default_memory() if memory is None else parse_memory(memory)
         if against is not None:
-            return cls._against(
+            request = cls._against(
                 path, name, shapes, at, samples, seed, order, timeout, dtype, rtol, atol, method,
                 against, device,
             )  # fmt: skip
+            return dataclasses.replace(request, memory=limit)
         dtype = DType.parse(dtype)
         if not dtype.finite_differences:
             raise GradxError(
@@ -86,7 +91,7 @@ class CheckRequest:
             method=method,
             device=device,
         )
-        return cls(path, name, input_spec(shapes, at), settings)
+        return cls(path, name, input_spec(shapes, at), settings, limit)
 
     @classmethod
     def _against(
@@ -138,5 +143,30 @@ class CheckRequest:
         return cls(path, name, input_spec(shapes, at), settings)
 
     def run(self, on_event: Callable[[tuple], None] | None = None) -> CheckReport:
-        """Check the targets, each in the worker process under the time limit."""
-        return run_file(self.path, self.name, self.spec, self.settings, on_event=on_event)
+        """Check the targets, each in the worker process under the time and memory limits."""
+        return run_file(
+            self.path, self.name, self.spec, self.settings, on_event=on_event, memory=self.memory
+        )
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_MIN_MEMORY = 256 << 20  # torch alone needs about this much
+
+
+def parse_memory(text: str) -> int | None:
+    """``--memory``: ``8G``, ``512M``, ``1.5GiB`` or ``none`` (no cap) → bytes or None."""
+    cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
+    if cleaned in ("NONE", "0", "UNLIMITED"):
+        return None
+    unit = cleaned[-1:] if cleaned[-1:] in _UNITS else ""
+    number = cleaned[: len(cleaned) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise GradxError(f"--memory {text}: give a size such as 8G or 512M, or none")
+    size = int(value * _UNITS[unit])
+    if size < _MIN_MEMORY:
+        raise GradxError(f"--memory {text}: give at least 256M (torch alone needs about that)")
+    return size

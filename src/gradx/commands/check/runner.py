@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gradx import child_process
+from gradx.child_process import signal_text
 from gradx.commands.check import protocol
 from gradx.commands.check.model import (
     CheckReport,
@@ -34,7 +35,9 @@ from gradx.errors import GradxError
 from gradx.user_script.spec import InputSpec, check_file
 
 DEFAULT_TIMEOUT = 20.0  # per target: about what a learner waits for an endless loop
-LOAD_TIMEOUT = 120.0  # importing torch and the user's file; not part of any target's limit
+# The worker's own imports (torch, gradx) before it says "ready": not the user's time, so not
+# counted by --timeout; this only bounds a start-up that hangs.
+STARTUP_TIMEOUT = 600.0
 _TICK = 0.1
 _EOF = object()
 _TIMEOUT = object()
@@ -43,20 +46,26 @@ Event = tuple[Any, ...]
 
 
 class _Worker:
-    """A running worker process and a thread that queues what it sends."""
+    """A running worker process (its own process group) and a thread that queues what it sends.
 
-    def __init__(self) -> None:
+    The worker imports torch and gradx's machinery first and then says ``("ready",)``: only
+    after that does any time limit start, so ``--timeout`` counts the user's code alone.
+    """
+
+    def __init__(self, memory: int | None) -> None:
         env = dict(os.environ)
         source_root = str(Path(__file__).resolve().parents[3])  # src/, above gradx/commands/check
         env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
         self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gradx.commands.check.worker"],
+        self.memory = memory
+        self.child = child_process.start(
+            [sys.executable, "-m", "gradx.commands.check.worker", str(memory or 0)],
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            env=env,
         )
+        self.proc = self.child.process
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -95,26 +104,22 @@ class _Worker:
                     tick()
 
     def kill(self) -> None:
-        """Stop the worker now."""
-        if self.proc.poll() is None:
-            self.proc.kill()
+        """Stop the worker and everything the user's code started, now."""
+        self.child.kill_group()
         self._finish()
 
     def close(self) -> None:
-        """Ask the worker to quit, and kill it if it does not."""
+        """Ask the worker to quit, then end its process group (the user's leftovers too)."""
         if self.proc.poll() is None:
             self.send(("quit",))
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                pass
+        self.child.kill_group()
         self._finish()
 
     def _finish(self) -> None:
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - kill never fails on POSIX
-            pass
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream is not None:
@@ -128,22 +133,14 @@ class _Worker:
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self.child.kill_group()
             code = self.proc.wait()
         if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            why = {
-                "SIGSEGV": "a segmentation fault",
-                "SIGKILL": "SIGKILL (out of memory?)",
-                "SIGABRT": "an abort",
-                "SIGBUS": "a bus error",
-            }.get(name, name)
-            text = f"the Python process running it died of {why}"
+            text = f"the Python process running it was killed by {signal_text(-code)}"
         else:
             text = f"the Python process running it exited with status {code}"
+        if self.memory:
+            text += f" (its memory limit was {format_bytes(self.memory)}: --memory)"
         tail = self._stderr_tail()
         return f"{text}: {tail}" if tail else text
 
@@ -159,6 +156,23 @@ class _Worker:
         return lines[-1][:300] if lines else ""
 
 
+def format_bytes(size: float) -> str:
+    """``8589934592`` → ``"8 GiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.3g} {unit}"
+        size /= 1024
+    return f"{size:.3g} TiB"  # pragma: no cover
+
+
+def default_memory() -> int | None:
+    """The worker's default memory limit: half of this machine's physical memory."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
 def run_file(
     path: Path,
     name: str | None,
@@ -166,9 +180,13 @@ def run_file(
     settings: Settings,
     *,
     on_event: Callable[[Event], None] | None = None,
-    load_timeout: float = LOAD_TIMEOUT,
+    memory: int | None = None,
 ) -> CheckReport:
-    """Check the targets of ``path`` (or only ``name``), each within ``settings.timeout``."""
+    """Check the targets of ``path`` (or only ``name``), each within ``settings.timeout``.
+
+    Importing the file has the same limit as one target. ``memory`` caps the worker's data
+    memory in bytes (None: no cap).
+    """
     check_file(path)
     _check_syntax(path)
     start = time.perf_counter()
@@ -178,7 +196,7 @@ def run_file(
         emit(("tick",))
 
     load = ("load", str(path), name, spec, settings)
-    worker, infos, skipped = _start(path, load, load_timeout, tick)
+    worker, infos, skipped = _start(path, load, settings.timeout, tick, memory)
     try:
         if not infos:
             detail = tuple(f"  {n}: {why}" for n, why in skipped)
@@ -192,16 +210,19 @@ def run_file(
         for index, info in enumerate(infos):
             emit(("start", index, len(infos), info.name))
             if worker is None:
-                worker, _, _ = _start(path, load, load_timeout, tick)
+                worker, _, _ = _start(path, load, settings.timeout, tick, memory)
             result, healthy = _run_one(worker, info, settings.timeout, tick)
             if not healthy:
                 worker.kill()
                 worker = None
             results.append(result)
             emit(("done", index, len(infos), result))
-    finally:
+    except BaseException:  # errors, Ctrl-C, SIGTERM/SIGHUP: the worker goes at once
         if worker is not None:
-            worker.close()
+            worker.kill()
+        raise
+    if worker is not None:
+        worker.close()
     return CheckReport(
         targets=tuple(results),
         settings=settings,
@@ -211,13 +232,33 @@ def run_file(
     )
 
 
-def _start(path: Path, load: tuple, load_timeout: float, tick) -> tuple[_Worker, list, list]:
-    worker = _Worker()
-    ok = worker.send(load)
-    reply = worker.wait(load_timeout, tick) if ok else _EOF
+def _start(
+    path: Path, load: tuple, load_timeout: float | None, tick, memory: int | None
+) -> tuple[_Worker, list, list]:
+    worker = _Worker(memory)
+    try:
+        return _load(worker, path, load, load_timeout, tick)
+    except BaseException:
+        worker.kill()
+        raise
+
+
+def _load(
+    worker: _Worker, path: Path, load: tuple, load_timeout: float | None, tick
+) -> tuple[_Worker, list, list]:
+    # gradx's own start-up (torch) is not timed by --timeout, only bounded against a hang.
+    reply = worker.wait(STARTUP_TIMEOUT, tick)
+    if reply is _TIMEOUT:
+        raise GradxError(
+            f"the check worker did not start within {STARTUP_TIMEOUT:g} s (importing torch)"
+        )
+    if reply is not _EOF and reply[0] == "ready":
+        reply = worker.wait(load_timeout, tick) if worker.send(load) else _EOF
     if reply is _TIMEOUT:
         worker.kill()
-        raise GradxError(f"importing {path.name} did not finish within {load_timeout:g} s")
+        raise GradxError(
+            f"importing {path.name} did not finish within {load_timeout:g} s (--timeout)"
+        )
     if reply is _EOF:
         text = worker.crash_text()
         worker.kill()

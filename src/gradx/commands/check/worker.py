@@ -1,8 +1,12 @@
 """The worker process of ``gradx check``: imports torch and the user's file once, checks targets.
 
-Started by ``runner.py`` as ``python -m gradx.commands.check.worker``. It reads commands from stdin and
-answers on what was stdout; the user's prints go to stderr instead, so they cannot corrupt the
-messages. Commands (pickled tuples):
+Started by ``runner.py`` as ``python -m gradx.commands.check.worker MEMORY`` in its own process
+group (``gradx.child_process``). It first imports torch and gradx's machinery and sends
+``("ready",)``: the parent starts a time limit only after that, so limits count the user's code
+alone. Then it caps its own data memory at MEMORY bytes (0: no cap), so that a target that
+allocates without bound fails with that target's ERROR instead of taking the machine. It reads
+commands from stdin and answers on what was stdout; the user's prints go to stderr instead, so
+they cannot corrupt the messages. Commands (pickled tuples):
 
 * ``("load", path, name, spec, settings)`` → ``("loaded", [TargetInfo], skipped)`` or
   ``("load_error", message, detail)``;
@@ -19,8 +23,12 @@ import sys
 from pathlib import Path
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     """Serve commands until the parent says quit or closes stdin."""
+    from gradx.child_process import guard
+
+    guard()  # before anything else: die with gradx, and take the user's subprocesses along
+    memory = int(argv[0]) if argv else 0
     channel = os.fdopen(os.dup(1), "wb")
     commands = os.fdopen(os.dup(0), "rb")
     os.dup2(2, 1)  # the user's print() now goes to stderr
@@ -30,7 +38,10 @@ def main() -> int:
     os.close(devnull)
     from gradx.commands.check import protocol
 
-    state: dict = {}
+    _import_machinery()
+    _limit_memory(memory)
+    protocol.send(channel, ("ready",))
+    state: dict = {"memory": memory}
     while True:
         try:
             command = protocol.receive(commands)
@@ -42,6 +53,40 @@ def main() -> int:
             protocol.send(channel, _load(state, *command[1:]))
         elif command[0] == "check":
             protocol.send(channel, _check(state, command[1]))
+
+
+def _import_machinery() -> None:
+    """Everything a check needs but the user's file: imported before the clock starts."""
+    import torch  # noqa: F401
+
+    import gradx.commands.check.engine  # noqa: F401
+    import gradx.commands.check.session  # noqa: F401
+    import gradx.user_script.inputs  # noqa: F401
+    import gradx.user_script.targets  # noqa: F401
+
+
+def _limit_memory(limit: int) -> None:
+    """Cap the data memory (heap and anonymous maps) of this process at ``limit`` bytes."""
+    if limit <= 0:
+        return
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: run without a cap
+        pass
+
+
+def out_of_memory(error) -> bool:  # noqa: ANN001 - an ErrorInfo
+    """Whether a target's error is an allocation that failed."""
+    return error is not None and (
+        error.type == "MemoryError"
+        or "can't allocate memory" in error.message
+        or "Cannot allocate memory" in error.message
+    )
 
 
 def _load(state: dict, path: str, name: str | None, spec, settings) -> tuple:
@@ -94,8 +139,21 @@ def _check(state: dict, name: str) -> tuple:
     else:
         result = check_target(state["targets"][name], state["spec"], state["settings"])
     flush_streams()
+    if state["memory"] and out_of_memory(result.error):
+        import dataclasses
+
+        from gradx.commands.check.runner import format_bytes
+
+        first = result.error.message.strip().splitlines()[0] if result.error.message else ""
+        message = (
+            f"out of memory: the check needs more than the worker's limit of "
+            f"{format_bytes(state['memory'])} (raise it with --memory, or check a smaller "
+            f"--shape)" + (f"; {first[:200]}" if first else "")
+        )
+        error = dataclasses.replace(result.error, type="MemoryError", message=message)
+        result = dataclasses.replace(result, error=error)
     return ("result", result)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

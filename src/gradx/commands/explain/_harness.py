@@ -122,8 +122,26 @@ def _exception_event(exc: BaseException) -> dict:
     }
 
 
+def _guard() -> None:
+    """Die with gradx, and take the script's subprocesses along (``gradx/child_process.py``).
+
+    Loaded from its file rather than imported, so that ``gradx`` is not in the script's
+    ``sys.modules``.
+    """
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.dirname(_HERE)), "child_process.py")
+    spec = importlib.util.spec_from_file_location("_gradx_child_process", path)
+    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with gradx
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.guard()
+
+
 def main(argv: list[str]) -> int:
     """Run the script named in ``argv`` and report to the file named there."""
+    _guard()
     report_path, script, *args = argv
     report = open(report_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
 

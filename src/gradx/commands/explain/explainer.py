@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from pathlib import Path
 
+from gradx.child_process import signal_text
 from gradx.commands.explain.catalog import Catalog, CatalogEntry, load_catalog
 from gradx.commands.explain.diagnose import diagnose, read_user_source
 from gradx.commands.explain.matcher import Hit, ascii_lower, find_hits
@@ -216,6 +217,7 @@ def explain_script(
         printed=tuple(printed[-_PRINTED_LINES:]),
         printed_omitted=max(0, len(printed) - _PRINTED_LINES),
         accumulation=accumulation,
+        killed_by=signal_text(-run.returncode) if run.returncode and run.returncode < 0 else None,
     )
     unrecognised: tuple[str, ...] = ()
     if exception and not any(o.position == 0 for o in occurrences):

@@ -76,6 +76,7 @@ class RunSummary:
     printed: tuple[str, ...] = ()  # the last lines the script printed on stdout
     printed_omitted: int = 0  # earlier stdout lines not kept
     accumulation: tuple[int, int] | None = None  # lines of two backward() calls whose grads add up
+    killed_by: str | None = None  # "SIGKILL (out of memory, or killed from outside)"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Parent side of ``--run``: start the user's script under ``_harness.py`` with a time limit.
 
-The script runs in its own process (and process group, so that a time-out also stops the
-workers it started), with standard input closed so that it cannot wait for a keyboard, and with
+The script runs in its own process (and session, so that every exit path ends the processes
+it started too: ``gradx.child_process``), with standard input closed so that it cannot wait for a keyboard, and with
 its output going to temporary files of which only the tail is kept. gradx itself never imports
 torch here: only the child does.
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradx import child_process
 from gradx.errors import ExitCode, GradxError
 
 _HARNESS = Path(__file__).with_name("_harness.py")
@@ -66,40 +66,45 @@ def run_script(
     script: Path, args: tuple[str, ...], *, timeout: float, anomaly: bool = False
 ) -> ScriptRun:
     """Run ``python script args…`` under the harness; never waits longer than ``timeout``."""
-    with tempfile.TemporaryDirectory(prefix="gradx-explain-") as folder:
-        report = Path(folder, "report.jsonl")
-        report.touch()
-        env = dict(os.environ)
-        env["PYTHONUNBUFFERED"] = "1"
-        env.pop("GRADX_EXPLAIN_ANOMALY", None)
-        if anomaly:
-            env["GRADX_EXPLAIN_ANOMALY"] = "1"
-        command = [sys.executable, str(_HARNESS), str(report), str(script), *args]
-        with (
-            open(Path(folder, "stdout"), "w+b") as stdout,
-            open(Path(folder, "stderr"), "w+b") as stderr,
-        ):
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                env=env,
-                start_new_session=True,
-            )
-            timed_out = False
-            try:
-                returncode: int | None = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill(process)
-                returncode = None
-            except BaseException:  # Ctrl-C: never leave the script running behind us
-                _kill(process)
-                raise
-            stdout_tail = _tail(stdout)
-            stderr_tail = _tail(stderr)
-        events = _read_events(report)
+    child = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="gradx-explain-") as folder:
+            report = Path(folder, "report.jsonl")
+            report.touch()
+            env = dict(os.environ)
+            env["PYTHONUNBUFFERED"] = "1"
+            env.pop("GRADX_EXPLAIN_ANOMALY", None)
+            if anomaly:
+                env["GRADX_EXPLAIN_ANOMALY"] = "1"
+            command = [sys.executable, str(_HARNESS), str(report), str(script), *args]
+            with (
+                open(Path(folder, "stdout"), "w+b") as stdout,
+                open(Path(folder, "stderr"), "w+b") as stderr,
+            ):
+                # cleanup_dir: if gradx is killed outright, the child's reaper removes the folder.
+                child = child_process.start(
+                    command,
+                    env=env,
+                    cleanup_dir=folder,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                )
+                process = child.process
+                timed_out = False
+                try:
+                    returncode: int | None = process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    returncode = None
+                finally:  # every exit path, Ctrl-C and SIGTERM too: its processes go
+                    child.kill_group(keep_lifeline=True)
+                stdout_tail = _tail(stdout)
+                stderr_tail = _tail(stderr)
+            events = _read_events(report)
+    finally:  # the folder is gone: now the reaper may go too
+        if child is not None:
+            child.close_lifeline()
     return ScriptRun(
         events=events,
         returncode=returncode,
@@ -107,20 +112,6 @@ def run_script(
         stdout_tail=stdout_tail,
         stderr_tail=stderr_tail,
     )
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap
-        pass
 
 
 def _tail(handle) -> str:  # noqa: ANN001 - a binary file object
