@@ -55,6 +55,9 @@ def graph_tree(graph: AutogradGraph, view: GraphView) -> Tree:
         label.append(f" = {_values(out)}")
     label.append(f" · grad_fn={graph.output_grad_fn}" if graph.output_grad_fn else " · no grad_fn")
     tree = Tree(label, guide_style="dim")
+    if view.root is None and graph.output_leaf is not None:
+        tree.add(Text(f"(no graph: the output is the input {graph.output_leaf} itself)"))
+        return tree
     if view.root is None:
         tree.add(Text("(no graph: the output does not require grad)", style="caution"))
         return tree

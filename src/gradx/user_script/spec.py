@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from gradx.errors import GradxError
 ALL = "*"  # the name used for a --shape/--at without a parameter name: every tensor input
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 MAX_ELEMENTS = 50_000_000
+MAX_SOURCE_BYTES = 16 * 2**20  # a Python file larger than this is not a hand-written target
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,26 @@ def split_target(text: str) -> tuple[Path, str | None]:
 
 
 def check_file(path: Path) -> None:
-    """Refuse (exit 2) a path that is missing, a folder or not readable."""
-    if not path.exists():
-        raise GradxError(f"no such file: {path}")
-    if path.is_dir():
+    """Refuse (exit 2) a path that is missing, a folder, not a regular file, huge or unreadable.
+
+    A FIFO would block the read forever and a device such as /dev/zero never ends, so only
+    regular files (symlinks are followed) of at most ``MAX_SOURCE_BYTES`` are read.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise GradxError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise GradxError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise GradxError(f"{path} is a folder: give a Python file such as {path}/model.py")
+    if not stat.S_ISREG(info.st_mode):
+        raise GradxError(f"{path} is not a regular file (a FIFO or a device): give a Python file")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise GradxError(
+            f"{path} is {info.st_size / 2**20:.0f} MiB: too large for a Python source file "
+            f"(the limit is {MAX_SOURCE_BYTES // 2**20} MiB)"
+        )
     try:
         with path.open("rb"):
             pass

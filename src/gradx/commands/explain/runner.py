@@ -22,6 +22,7 @@ from gradx.errors import ExitCode, GradxError
 _HARNESS = Path(__file__).with_name("_harness.py")
 _TAIL_BYTES = 64 * 1024
 _MAX_EVENTS = 1000
+MAX_SCRIPT_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ def check_script(path: Path) -> Path:
         raise GradxError(f"not a file: {path} (give the path of a Python script)")
     if not os.access(path, os.R_OK):
         raise GradxError(f"cannot read {path}: permission denied")
+    if path.stat().st_size > MAX_SCRIPT_BYTES:
+        raise GradxError(f"{path} is too large for a Python script (over 16 MiB)")
     return path
 
 

@@ -65,7 +65,7 @@ def trace_graph(
         output_grad_fn=_node_name(output.grad_fn) if output.grad_fn is not None else None,
         root=root,
         nodes=nodes,
-        leaves=tuple(_leaves(walk, cuts)),
+        leaves=tuple(_leaves(walk, cuts, output)),
         cuts=tuple(cuts),
         backward=(how + "; " if how else "") + backward_text,
         backward_error=error,
@@ -112,6 +112,13 @@ def _pick_output(result: Any) -> tuple[Tensor, str]:
 def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[str, str | None]:
     if not enabled:
         return "no backward pass (--no-backward)", None
+    if output.grad_fn is None and output.requires_grad and output.is_leaf:
+        # The output is an input itself (``gradx graph x``): its gradient is one, d x / d x.
+        try:
+            output.backward(torch.ones_like(output))
+        except RuntimeError as exc:  # pragma: no cover - a leaf's backward cannot fail
+            return "output.backward()", str(exc).strip().splitlines()[0]
+        return "output.backward(): the output is a leaf itself, so its gradient is one", None
     if output.grad_fn is None:
         return (
             "no backward pass: the output does not require grad "
@@ -261,12 +268,13 @@ def _short_text(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _leaves(walk: _Walk, cuts: Sequence[Cut]) -> Iterable[Leaf]:
+def _leaves(walk: _Walk, cuts: Sequence[Cut], output: Tensor) -> Iterable[Leaf]:
     reached = {
         id(fn.variable)
         for fn in walk.functions
         if isinstance(getattr(fn, "variable", None), Tensor)
     }
+    reached.add(id(output))  # an output that is a leaf itself is in its own graph
     for name, tensor in walk.leaves:
         grad = tensor.grad if tensor.requires_grad and tensor.is_leaf else None
         yield Leaf(

@@ -99,11 +99,19 @@ class AutogradGraph:
         return tuple(leaf for leaf in self.leaves if leaf.requires_grad and leaf.grad is None)
 
     @property
+    def output_leaf(self) -> str | None:
+        """The name of the input the output *is* (``gradx graph x``), else None."""
+        if self.root is not None:
+            return None
+        return next((leaf.name for leaf in self.leaves if leaf.in_graph), None)
+
+    @property
     def exit_ok(self) -> bool:
         """True when backward ran and every leaf that requires grad got a gradient."""
+        connected = self.root is not None or self.output_leaf is not None
         return (
             self.backward_error is None
-            and self.root is not None
+            and connected
             and not self.starved_leaves
             and not self.corrupted_saved
         )
