@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -49,8 +52,13 @@ def check(
     float64 (docs/check.md, "Against a reference"). ``device`` ("cpu", "cuda", "mps") is where
     ``fn`` (and the reference) run; by default the device of the given tensors, else the cpu.
 
-    Returns a CheckReport: ``report.ok``, ``report.verdict``, ``print(report)``.
+    Returns a CheckReport: ``report.ok``, ``report.verdict``, ``print(report)``. Arguments of
+    the wrong type raise TypeError, unusable values ValueError, before anything is computed.
     """
+    validate_arguments(
+        fn, kwargs=kwargs, order=order, rtol=rtol, atol=atol, seed=seed, samples=samples,
+        method=method, name=name, dtype=dtype,
+    )  # fmt: skip
     if device is None:
         device = device_of([*inputs, *(kwargs or {}).values()])
     device = _device(device)
@@ -178,13 +186,77 @@ def assert_gradients(fn: Any, *inputs: Any, **options: Any) -> CheckReport:
     ``allow_nondifferentiable=False`` to make them fail too.
     """
     allow_kinks = options.pop("allow_nondifferentiable", True)
+    if not isinstance(allow_kinks, bool):
+        raise TypeError(f"allow_nondifferentiable must be True or False, not {allow_kinks!r}")
     report = check(fn, *inputs, **options)
     from gradx.commands.check.model import Verdict
 
     bad = not report.ok or (not allow_kinks and report.verdict is Verdict.NONDIFFERENTIABLE)
     if bad:
-        raise AssertionError(f"gradients do not match:\n{report}")
+        headline = {
+            Verdict.ERROR: "the gradient check could not finish: the function raised an error",
+            Verdict.TIMEOUT: "the gradient check did not finish in time",
+            Verdict.NONDIFFERENTIABLE: "the function has points without a derivative",
+        }.get(report.verdict, "gradients do not match")
+        raise AssertionError(f"{headline}:\n{report}")
     return report
+
+
+_MAX_SEED = 2**63 - 1
+
+
+def validate_arguments(
+    fn: Any,
+    *,
+    kwargs: Any,
+    order: Any,
+    rtol: Any,
+    atol: Any,
+    seed: Any,
+    samples: Any,
+    method: Any,
+    name: Any,
+    dtype: Any,
+) -> None:
+    """TypeError for an argument of the wrong type, ValueError for an unusable value."""
+    if not callable(fn):
+        raise TypeError(f"fn must be a function, an autograd.Function or a module, not {fn!r}")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise TypeError(f"kwargs must be a dict of keyword arguments, not {_shown(kwargs)}")
+    if kwargs is not None and not all(isinstance(key, str) for key in kwargs):
+        raise TypeError("kwargs must have str keys (the parameter names)")
+    _integer("order", order)
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, not {order}")
+    for label, value in (("rtol", rtol), ("atol", atol)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{label} must be a number or None, not {_shown(value)}")
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{label} must be a finite number >= 0, not {value}")
+    _integer("seed", seed)
+    if not 0 <= seed <= _MAX_SEED:
+        raise ValueError(f"seed must be between 0 and 2**63 - 1, not {seed}")
+    _integer("samples", samples)
+    if samples < 1:
+        raise ValueError(f"samples must be at least 1, not {samples}")
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a str ({', '.join(Method)}), not {_shown(method)}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, not {_shown(name)}")
+    if dtype is not None and not isinstance(dtype, (str, torch.dtype)):
+        raise TypeError(f"dtype must be a str or a torch.dtype, not {_shown(dtype)}")
+
+
+def _integer(label: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{label} must be an int, not {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}" if len(text) <= 60 else type(value).__name__
 
 
 def _dtype(dtype: Any, inputs: tuple, kwargs: dict | None) -> DType:

@@ -36,9 +36,8 @@ def explain(exc_or_text: Any, *, lang: str | None = None) -> Explanation:
     ``print(explanation)`` shows it as text.
     """
     from gradx.commands.explain import explainer
-    from gradx.commands.explain.lang import resolve_lang
 
-    language = resolve_lang(lang)
+    language = api_lang(lang)
     if isinstance(exc_or_text, warnings.WarningMessage):
         category = getattr(exc_or_text.category, "__name__", "Warning")
         return explainer.explain_warning(str(exc_or_text.message), category, language)
@@ -46,16 +45,48 @@ def explain(exc_or_text: Any, *, lang: str | None = None) -> Explanation:
         return explainer.explain_warning(str(exc_or_text), type(exc_or_text).__name__, language)
     if isinstance(exc_or_text, BaseException):
         return explainer.explain_exception(exc_or_text, language)
-    if isinstance(exc_or_text, bytes):
-        exc_or_text = exc_or_text.decode("utf-8", errors="replace")
-    if not isinstance(exc_or_text, str):
+    if not isinstance(exc_or_text, (str, bytes)):
         raise TypeError(
             f"explain() takes an exception, a warning or text, not {type(exc_or_text).__name__}"
         )
-    entry = explainer.lookup_entry(exc_or_text.strip())
+    text, truncated = last_part(exc_or_text)
+    entry = explainer.lookup_entry(text.strip()) if len(text) < 200 else None
     if entry is not None:
         return explainer.explain_entry(entry.id, language)
-    return explainer.explain_text(exc_or_text, language)
+    return explainer.explain_text(text, language, truncated=truncated)
+
+
+def last_part(text: str | bytes) -> tuple[str, bool]:
+    """The last 4 MiB of ``text`` (as the CLI keeps of a log: the error is at the end)."""
+    from gradx.commands.explain.paste import MAX_INPUT_BYTES, decode_input
+
+    truncated = False
+    if isinstance(text, str):
+        if len(text) <= MAX_INPUT_BYTES // 4:  # at most 4 bytes a character: surely small enough
+            return text, False
+        data = text[-MAX_INPUT_BYTES:].encode("utf-8", errors="replace")
+        truncated = len(text) > MAX_INPUT_BYTES
+    else:
+        data = text
+    if len(data) > MAX_INPUT_BYTES:
+        data = data[-MAX_INPUT_BYTES:]
+        truncated = True
+    if not truncated and isinstance(text, str):
+        return text, False
+    return decode_input(data), truncated
+
+
+def api_lang(lang: object) -> str:
+    """Check the ``lang`` argument of the Python API: TypeError or ValueError, never later."""
+    from gradx.commands.explain.lang import LANGUAGES, resolve_lang
+    from gradx.errors import GradxError
+
+    if lang is not None and not isinstance(lang, str):
+        raise TypeError(f"lang must be a str ({' or '.join(LANGUAGES)}) or None, not {lang!r}")
+    try:
+        return resolve_lang(lang)
+    except GradxError:
+        raise ValueError(f"lang must be {' or '.join(LANGUAGES)} (or None), not {lang!r}") from None
 
 
 def describe_exception(exc: BaseException, *, lang: str | None = None) -> Explanation | None:
@@ -79,6 +110,8 @@ def describe_exception(exc: BaseException, *, lang: str | None = None) -> Explan
 def install(*, lang: str | None = None) -> None:
     """Add an excepthook that prints the explanation after the traceback of autograd errors."""
     from gradx.commands.explain.hooks import install_excepthook
+
+    api_lang(lang)  # refuse a bad language now, not silently when an error happens
 
     install_excepthook(lang=lang)
 
