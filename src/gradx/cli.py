@@ -702,6 +702,12 @@ def graph_command(
             "to order K, with node counts, saved tensors, time and memory of each backward.",
         ),
     ] = 1,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", metavar="SECONDS", help="For a file: time limit for loading and tracing."
+        ),
+    ] = 20.0,
 ) -> None:
     """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
 
@@ -710,7 +716,7 @@ def graph_command(
     failed, or a saved tensor was changed through .data; 2 unusable input.
     """
     with _user_errors():
-        from gradx.commands.graph.sources import expression_graph, is_script_target, script_graph
+        from gradx.commands.graph.sources import expression_graph, is_script_target
         from gradx.commands.graph.view import build_view
         from gradx.render.graph_output import emit_graph
 
@@ -731,7 +737,9 @@ def graph_command(
             emit_orders(report, views, json_out=json_out)
             raise _exit_for(report)
         if is_script_target(target):
-            graph = script_graph(
+            from gradx.commands.graph.isolated import isolated_script_graph
+
+            graph = isolated_script_graph(
                 target,
                 tuple(at or ()),
                 tuple(shape or ()),
@@ -739,6 +747,7 @@ def graph_command(
                 backward=backward,
                 frozen=tuple(frozen or ()),
                 gradient=gradient,
+                timeout=timeout,
             )
         else:
             if shape:

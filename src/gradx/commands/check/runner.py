@@ -31,7 +31,7 @@ from gradx.commands.check.model import (
     TargetResult,
     Verdict,
 )
-from gradx.errors import GradxError
+from gradx.errors import ExitCode, GradxError
 from gradx.user_script.spec import InputSpec, check_file
 
 DEFAULT_TIMEOUT = 20.0  # per target: about what a learner waits for an endless loop
@@ -52,7 +52,7 @@ class _Worker:
     after that does any time limit start, so ``--timeout`` counts the user's code alone.
     """
 
-    def __init__(self, memory: int | None) -> None:
+    def __init__(self, memory: int | None, *, show_stderr: bool = False) -> None:
         env = dict(os.environ)
         source_root = str(Path(__file__).resolve().parents[3])  # src/, above gradx/commands/check
         env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
@@ -63,7 +63,7 @@ class _Worker:
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=self._stderr,
+            stderr=None if show_stderr else self._stderr,
         )
         self.proc = self.child.process
         self._queue: queue.Queue = queue.Queue()
@@ -230,6 +230,46 @@ def run_file(
         skipped=tuple(skipped),
         seconds=time.perf_counter() - start,
     )
+
+
+def run_graph(
+    target: str,
+    options: dict[str, Any],
+    *,
+    timeout: float | None,
+    memory: int | None = None,
+) -> Any:
+    """``gradx graph FILE::NAME`` in a worker: the AutogradGraph, within ``timeout`` seconds.
+
+    ``options`` are the keyword arguments of ``gradx.commands.graph.sources.script_graph``.
+    Loading the file and tracing the target share the one limit; the user's prints go to
+    stderr. A target that runs too long or kills its process is a GradxError with exit 1.
+    """
+    worker = _Worker(memory, show_stderr=True)
+    try:
+        reply = worker.wait(STARTUP_TIMEOUT)
+        if reply is _TIMEOUT:
+            raise GradxError(f"the graph worker did not start within {STARTUP_TIMEOUT:g} s")
+        if reply is not _EOF:
+            message = ("graph", target, options)
+            reply = worker.wait(timeout) if worker.send(message) else _EOF
+        if reply is _TIMEOUT:
+            raise GradxError(
+                f"{target} did not finish within {timeout:g} s (--timeout)",
+                exit_code=ExitCode.FAILED,
+            )
+        if reply is _EOF:
+            raise GradxError(
+                f"{target} did not finish: {worker.crash_text()}", exit_code=ExitCode.FAILED
+            )
+        if reply[0] == "graph_error":
+            raise GradxError(reply[1], detail=tuple(reply[2]), exit_code=ExitCode(reply[3]))
+        graph = reply[1]
+    except BaseException:
+        worker.kill()
+        raise
+    worker.close()
+    return graph
 
 
 def _start(

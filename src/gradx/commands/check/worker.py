@@ -11,6 +11,8 @@ they cannot corrupt the messages. Commands (pickled tuples):
 * ``("load", path, name, spec, settings)`` → ``("loaded", [TargetInfo], skipped)`` or
   ``("load_error", message, detail)``;
 * ``("check", name)`` → ``("result", TargetResult)``;
+* ``("graph", target, options)`` (``gradx graph FILE::NAME``; options of ``script_graph``) →
+  ``("graph", AutogradGraph)`` or ``("graph_error", message, detail, exit_code)``;
 * ``("quit",)``.
 
 The parent enforces time limits by killing this process, so nothing here needs a timer.
@@ -53,6 +55,8 @@ def main(argv: list[str]) -> int:
             protocol.send(channel, _load(state, *command[1:]))
         elif command[0] == "check":
             protocol.send(channel, _check(state, command[1]))
+        elif command[0] == "graph":
+            protocol.send(channel, _graph(*command[1:]))
 
 
 def _import_machinery() -> None:
@@ -61,6 +65,7 @@ def _import_machinery() -> None:
 
     import gradx.commands.check.engine  # noqa: F401
     import gradx.commands.check.session  # noqa: F401
+    import gradx.commands.graph.build  # noqa: F401
     import gradx.user_script.inputs  # noqa: F401
     import gradx.user_script.targets  # noqa: F401
 
@@ -153,6 +158,18 @@ def _check(state: dict, name: str) -> tuple:
         error = dataclasses.replace(result.error, type="MemoryError", message=message)
         result = dataclasses.replace(result, error=error)
     return ("result", result)
+
+
+def _graph(target: str, options: dict) -> tuple:
+    from gradx.commands.graph.sources import script_graph
+    from gradx.errors import ExitCode, GradxError
+
+    try:
+        return ("graph", script_graph(target, **options))
+    except GradxError as error:
+        return ("graph_error", error.message, error.detail, int(error.exit_code))
+    except MemoryError:
+        return ("graph_error", f"{target}: out of memory", (), int(ExitCode.FAILED))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+"""``gradx graph FILE::NAME`` in a separate process, with a time limit (stdlib only here).
+
+The user's file is imported and traced in ``gradx check``'s worker process
+(``gradx.commands.check.worker``), so that a target that never returns is stopped after
+``--timeout`` seconds, and nothing it starts outlives gradx (``gradx.child_process``). The
+options are checked here first, so bad input exits 2 without starting the worker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from gradx.commands.graph.model import AutogradGraph
+from gradx.commands.graph.sources import DTYPES
+from gradx.errors import GradxError
+
+
+def isolated_script_graph(
+    target: str,
+    at: Sequence[str] = (),
+    shapes: Sequence[str] = (),
+    dtype: str = "float64",
+    *,
+    backward: bool = True,
+    frozen: Sequence[str] = (),
+    gradient: str | None = None,
+    timeout: float | None = None,
+) -> AutogradGraph:
+    """``script_graph`` run in a worker process, within ``timeout`` seconds (None: no limit)."""
+    from gradx.commands.check.runner import run_graph
+    from gradx.user_script.spec import check_file, input_spec, split_target
+
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
+    if dtype not in DTYPES:
+        raise GradxError(f"--dtype {dtype!r} is not one of: {', '.join(DTYPES)}")
+    path, _ = split_target(target)
+    check_file(path)
+    input_spec(tuple(shapes), tuple(at))  # refuse bad --shape/--at before starting a worker
+    options = {
+        "at": tuple(at), "shapes": tuple(shapes), "dtype": dtype, "backward": backward,
+        "frozen": tuple(frozen), "gradient": gradient,
+    }  # fmt: skip
+    return run_graph(target, options, timeout=timeout)
