@@ -115,3 +115,13 @@ def test_failed_backward_is_a_failure_that_blames_no_leaf():
     failed = replace(graph, backward_error="RuntimeError: boom")
     assert graph.exit_ok
     assert not failed.exit_ok and failed.starved_leaves == ()
+
+
+def test_an_output_that_is_its_own_input_gets_gradient_one(run_cli):
+    result = run_cli("graph", "x", "--at", "x=3")
+    assert result.exit_code == 0, result.output
+    assert "the output is the input x itself" in result.stdout
+    assert "received no gradient" not in result.stdout
+    data = json.loads(run_cli("graph", "x", "--json").stdout)
+    assert data["leaves"][0]["grad"]["values"] == [1.0]
+    assert data["starved_leaves"] == []
