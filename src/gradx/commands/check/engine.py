@@ -321,7 +321,7 @@ class _Run:
         # a single wrong entry (gradcheck's fast mode scales atol by about 0.75·n).
         allowed = torch.maximum(
             tol.atol * vs.abs().amax(dim=1)[:, None] * directions.abs().amax(dim=1)[None, :]
-            + tol.rtol * (vs[:, None, :] * est.value[None, :, :]).abs().amax(dim=2),
+            + tol.rtol * _largest_terms(vs, est.value),
             2 * noise,
         )
         ratio = (s_auto - s_num).abs() / allowed
@@ -632,6 +632,16 @@ def _partners(problem: Problem, j: int) -> list[tuple[str, int]]:
         r, c = divmod(local, shape[1])
         found.append((f"transposed:{name}", own.start + c * shape[1] + r))
     return found
+
+
+def _largest_terms(vs: Tensor, values: Tensor) -> Tensor:
+    """max_k |v_a[k] * value_u[k]| for every pair (a, u): (V, U), without a (V, U, M) tensor."""
+    return torch.stack(
+        [
+            torch.stack([torch.linalg.vector_norm(v * value, ord=math.inf) for value in values])
+            for v in vs
+        ]
+    )
 
 
 def make_entry(

@@ -9,6 +9,7 @@ vector (M values) at every stencil point of K columns or directions.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -86,19 +87,24 @@ def _chunk(problem, steps, columns, directions, nodes, levels, scheme) -> Estima
         index = columns.repeat_interleave(s_count)
         points[torch.arange(k * s_count), index] += amounts
     else:
-        points = torch.cat(
-            [
-                problem.x0[None, :] + amounts[d * s_count : (d + 1) * s_count, None] * directions[d]
-                for d in range(k)
-            ]
-        )
+        # Written in place: the (K*S, N) batch is the largest tensor here, so no temporaries.
+        points = torch.empty(k * s_count, problem.n, dtype=dtype)
+        for d in range(k):
+            rows = points[d * s_count : (d + 1) * s_count]
+            torch.mul(amounts[d * s_count : (d + 1) * s_count, None], directions[d], out=rows)
+            rows += problem.x0
     values = problem.evaluate(points).reshape(k, len(levels), len(nodes), problem.m)
-    weights = torch.tensor([w for _, w in nodes], dtype=dtype)[None, None, :, None]
+    del points  # the batch is as large as the values: free it before the arithmetic below
     level_scale = torch.tensor(levels, dtype=dtype)[None, :, None]
-    per_level = (weights * values).sum(dim=2) / (steps[:, None, None] * level_scale)  # (K, L, M)
+    # Σ_i w_i · values[:, :, i] accumulated in place: no (K, L, nodes, M) temporary.
+    per_level = torch.zeros(k, len(levels), problem.m, dtype=dtype)
+    for i, (_, w) in enumerate(nodes):
+        per_level.add_(values[:, :, i, :], alpha=w)
+    per_level /= steps[:, None, None] * level_scale  # (K, L, M)
     eps = machine_epsilon(dtype)
     spread = sum(abs(w) for _, w in nodes)
-    magnitude = values.abs().amax(dim=(1, 2))
+    magnitude = torch.linalg.vector_norm(values, ord=math.inf, dim=(1, 2))  # max |values|
+    del values  # as large as the batch: gone before the extrapolation's temporaries
     rounding = 8 * eps * magnitude * spread / (steps[:, None] * min(levels))
     if len(levels) == 1:
         return Estimate(per_level[:, 0], rounding)

@@ -177,10 +177,17 @@ class Problem:
         if points.shape[0] == 0:
             return points.new_zeros((0, self.m))
         rows = max(1, BATCH_ELEMENTS // max(self.n, self.m, 1))
-        parts = [
-            self._evaluate_chunk(points[i : i + rows]) for i in range(0, points.shape[0], rows)
-        ]
-        return torch.cat(parts) if len(parts) > 1 else parts[0]
+        if points.shape[0] <= rows:
+            return self._evaluate_chunk(points)
+        # Copy each part into one preallocated result: torch.cat would hold everything twice.
+        out: Tensor | None = None
+        for i in range(0, points.shape[0], rows):
+            part = self._evaluate_chunk(points[i : i + rows])
+            if out is None:
+                out = part.new_empty((points.shape[0], *part.shape[1:]))
+            out[i : i + part.shape[0]] = part
+        assert out is not None
+        return out
 
     def _evaluate_chunk(self, points: Tensor) -> Tensor:
         self.evaluations += points.shape[0]
