@@ -56,5 +56,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-
     main()
