@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradx.commands.check.command import parse_memory
 from gradx.errors import GradxError
@@ -101,3 +103,13 @@ def test_memory_option_is_validated_before_any_work(run_cli, tmp_path):
     result = run_cli("check", str(script), "--memory", "lots")
     assert result.exit_code == 2
     assert "--memory lots" in result.stderr
+
+
+@given(st.text(max_size=12))
+def test_any_memory_text_is_a_size_or_a_clean_error(text):
+    try:
+        size = parse_memory(text)
+    except GradxError as error:
+        assert error.message.startswith(f"--memory {text}")
+        return
+    assert size is None or size >= 256 * 2**20

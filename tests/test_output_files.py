@@ -19,8 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradx.atomic_file import atomic_write
+from gradx.errors import GradxError
 
 SRC = Path(__file__).parents[1] / "src"
 ENV = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -203,3 +206,19 @@ def test_a_signal_during_a_long_csv_leaves_no_temporary_file(tmp_path, sig):
             process.wait()
     assert code == 128 + sig
     assert list(tmp_path.iterdir()) == []
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.text(min_size=1, max_size=300).filter(lambda s: s not in (".", "..", "-")))
+def test_any_file_name_is_written_whole_or_refused_cleanly(tmp_path_factory, name):
+    folder = tmp_path_factory.mktemp("names")
+    path = folder / name.replace("/", "_").replace("\x00", "_")
+    try:
+        with atomic_write(path) as handle:
+            handle.write("content\n")
+    except GradxError as error:
+        assert error.exit_code == 2
+        assert list(folder.iterdir()) == []
+        return
+    assert path.read_text(encoding="utf-8") == "content\n"
+    assert list(folder.iterdir()) == [path]

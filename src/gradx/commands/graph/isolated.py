@@ -2,7 +2,8 @@
 
 The user's file is imported and traced in ``gradx check``'s worker process
 (``gradx.commands.check.worker``), so that a target that never returns is stopped after
-``--timeout`` seconds, and nothing it starts outlives gradx (``gradx.child_process``). The
+``--timeout`` seconds, and nothing it starts outlives gradx (``gradx.child_process``); its
+memory is capped like ``gradx check``'s default (half of the machine's memory). The
 options are checked here first, so bad input exits 2 without starting the worker.
 """
 
@@ -28,7 +29,7 @@ def isolated_script_graph(
     timeout: float | None = None,
 ) -> AutogradGraph:
     """``script_graph`` run in a worker process, within ``timeout`` seconds (None: no limit)."""
-    from gradx.commands.check.runner import run_graph
+    from gradx.commands.check.runner import default_memory, run_graph
     from gradx.user_script.spec import check_file, input_spec, split_target
 
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
@@ -42,4 +43,4 @@ def isolated_script_graph(
         "at": tuple(at), "shapes": tuple(shapes), "dtype": dtype, "backward": backward,
         "frozen": tuple(frozen), "gradient": gradient,
     }  # fmt: skip
-    return run_graph(target, options, timeout=timeout)
+    return run_graph(target, options, timeout=timeout, memory=default_memory())
