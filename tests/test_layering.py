@@ -14,7 +14,10 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "gradx"
-SHARED = ("expression", "numerics", "user_script", "errors", "text", "atomic_file", "plain_text")
+SHARED = (
+    "expression", "numerics", "user_script", "errors", "text", "atomic_file", "plain_text",
+    "child_process", "termination",
+)  # fmt: skip
 COMMANDS = ("eval", "check", "explain", "graph")
 
 

@@ -772,7 +772,7 @@ def main() -> None:
     if _stdout_closed():
         sys.stderr.write("gradx: standard output is closed (>&-): the output would be lost\n")
         sys.exit(int(ExitCode.USAGE))
-    code: object = 0
+    code: str | int | None = 0
     try:
         app(prog_name="gradx")
     except SystemExit as exit_:
@@ -797,7 +797,7 @@ def _stdout_closed() -> bool:
     return False
 
 
-def _flush_stdout(code: object) -> object:
+def _flush_stdout(code: str | int | None) -> str | int | None:
     """Flush what is still buffered; a full disk behind stdout is one line and exit 2."""
     try:
         if sys.stdout is not None:

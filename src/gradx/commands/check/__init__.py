@@ -21,3 +21,24 @@ Data flows one way:
 ``api`` is the Python entry point (``gradx.check`` / ``gradx.assert_gradients``). Importing
 this package imports nothing heavy.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def isolated_graph(*args: Any, **kwargs: Any) -> Any:
+    """``gradx graph FILE::NAME`` in this command's worker process, with a time limit.
+
+    The public face of ``runner.run_graph`` (see there) for ``gradx.commands.graph``.
+    """
+    from gradx.commands.check.runner import run_graph
+
+    return run_graph(*args, **kwargs)
+
+
+def default_memory() -> int | None:
+    """The worker's default memory cap in bytes (half of the machine's memory)."""
+    from gradx.commands.check.runner import default_memory as default
+
+    return default()

@@ -233,7 +233,8 @@ def validate_arguments(
             continue
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{label} must be a number or None, not {_shown(value)}")
-        if not (math.isfinite(value) and value >= 0):
+        number = float(value)
+        if not (math.isfinite(number) and number >= 0):
             raise ValueError(f"{label} must be a finite number >= 0, not {value}")
     _integer("seed", seed)
     if not 0 <= seed <= _MAX_SEED:

@@ -65,7 +65,9 @@ def _import_machinery() -> None:
 
     import gradx.commands.check.engine  # noqa: F401
     import gradx.commands.check.session  # noqa: F401
-    import gradx.commands.graph.build  # noqa: F401
+    from gradx.commands.graph import preload
+
+    preload()  # gradx graph FILE::NAME runs here too
     import gradx.user_script.inputs  # noqa: F401
     import gradx.user_script.targets  # noqa: F401
 
@@ -144,7 +146,7 @@ def _check(state: dict, name: str) -> tuple:
     else:
         result = check_target(state["targets"][name], state["spec"], state["settings"])
     flush_streams()
-    if state["memory"] and out_of_memory(result.error):
+    if state["memory"] and result.error is not None and out_of_memory(result.error):
         import dataclasses
 
         from gradx.commands.check.runner import format_bytes
@@ -161,7 +163,7 @@ def _check(state: dict, name: str) -> tuple:
 
 
 def _graph(target: str, options: dict) -> tuple:
-    from gradx.commands.graph.sources import script_graph
+    from gradx.commands.graph import script_graph
     from gradx.errors import ExitCode, GradxError
 
     try:

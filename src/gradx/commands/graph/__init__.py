@@ -3,3 +3,23 @@
 ``sources`` runs the computation, ``build`` walks its ``grad_fn`` graph and runs backward,
 ``view`` folds it into a readable tree; ``gradx.render.graph_*`` draws the results.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def script_graph(*args: Any, **kwargs: Any) -> Any:
+    """The graph of a target in a Python file, traced in this process (``sources.script_graph``).
+
+    The public face used by ``gradx check``'s worker, which runs it in a child process.
+    """
+    from gradx.commands.graph.sources import script_graph as trace
+
+    return trace(*args, **kwargs)
+
+
+def preload() -> None:
+    """Import the tracing machinery now (a worker does it before any time limit starts)."""
+    import gradx.commands.graph.build  # noqa: F401
+    import gradx.commands.graph.sources  # noqa: F401

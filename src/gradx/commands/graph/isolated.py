@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 
 from gradx.commands.graph.model import AutogradGraph
-from gradx.commands.graph.sources import DTYPES
 from gradx.errors import GradxError
+from gradx.numerics.settings import DType
 
 
 def isolated_script_graph(
@@ -29,13 +29,12 @@ def isolated_script_graph(
     timeout: float | None = None,
 ) -> AutogradGraph:
     """``script_graph`` run in a worker process, within ``timeout`` seconds (None: no limit)."""
-    from gradx.commands.check.runner import default_memory, run_graph
+    from gradx.commands.check import default_memory, isolated_graph
     from gradx.user_script.spec import check_file, input_spec, split_target
 
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
         raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
-    if dtype not in DTYPES:
-        raise GradxError(f"--dtype {dtype!r} is not one of: {', '.join(DTYPES)}")
+    DType.parse(dtype)  # InvalidChoice (exit 2) before a worker starts
     path, _ = split_target(target)
     check_file(path)
     input_spec(tuple(shapes), tuple(at))  # refuse bad --shape/--at before starting a worker
@@ -43,4 +42,4 @@ def isolated_script_graph(
         "at": tuple(at), "shapes": tuple(shapes), "dtype": dtype, "backward": backward,
         "frozen": tuple(frozen), "gradient": gradient,
     }  # fmt: skip
-    return run_graph(target, options, timeout=timeout, memory=default_memory())
+    return isolated_graph(target, options, timeout=timeout, memory=default_memory())
