@@ -204,6 +204,7 @@ def test_a_signal_during_a_long_csv_leaves_no_temporary_file(tmp_path, sig):
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stderr.close()
     assert code == 128 + sig
     assert list(tmp_path.iterdir()) == []
 
