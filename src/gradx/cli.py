@@ -485,7 +485,8 @@ def check_command(
         Method,
         typer.Option(
             "--method",
-            help="auto (full Jacobian up to 10,000 input elements), full or projections.",
+            help="auto (random directions from 32 to 10,000 input elements, full Jacobian below, "
+            "projections above), full, directions or projections.",
         ),
     ] = Method.AUTO,
     against: Annotated[

@@ -57,10 +57,11 @@ class DType(StrEnum):
 
 
 class Method(StrEnum):
-    """How ``gradx check`` compares Jacobians: chosen by size, every entry, or projections."""
+    """How ``gradx check`` compares Jacobians: by size, every entry, directions or projections."""
 
-    AUTO = "auto"  # the full Jacobian up to a size limit, else projections
+    AUTO = "auto"  # directions from 32 inputs up to a size limit, full below, else projections
     FULL = "full"  # every Jacobian entry
+    DIRECTIONS = "directions"  # J·u along random directions, exact columns where flagged
     PROJECTIONS = "projections"  # random projections vᵀJu and bisection
 
     @classmethod

@@ -44,7 +44,8 @@ def check(
     values are passed unchanged. Without inputs, seeded random scalars are drawn for each tensor
     parameter, as ``gradx check`` does (``samples`` draws). ``dtype`` converts the tensors
     (default: keep float32 tensors float32, with float32 tolerances). ``order=2`` also checks
-    double backward. ``method`` is "auto", "full" (every Jacobian entry) or "projections".
+    double backward. ``method`` is "auto", "full" (every Jacobian entry),
+    "directions" or "projections".
 
     ``against=reference`` compares ``fn`` (a fast kernel) with a reference implementation
     instead of finite differences: outputs and gradients in ``dtype`` (also "float16" or

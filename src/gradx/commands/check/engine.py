@@ -49,11 +49,34 @@ ROWS_DIRECTLY = 32  # below this many outputs, a located column gets all its row
 SHRINK = (1.0, 1 / 16, 1 / 256)
 PROJECTIONS_U = 2
 PROJECTIONS_V = 2
+DIRECTIONS = 4  # random directions u of the default method
+DIRECTIONS_FROM = 32  # inputs from which the default method compares along directions
+DIRECTION_COLUMNS = 32  # exact columns computed at most to explain what the directions flag
 
 
 def dtype_name(dtype: torch.dtype) -> str:
     """``float64`` for torch.float64."""
     return str(dtype).replace("torch.", "")
+
+
+METHOD_NAMES = {
+    "dense": "full jacobian",
+    "directions": "random directions",
+    "projections": "random projections",
+}
+
+
+def choose_method(problem: Problem, order: int) -> str:
+    """The default method: "directions" from ``DIRECTIONS_FROM`` inputs, full below it.
+
+    Beyond the full Jacobian's size limits, random projections. Double backward (order 2) keeps
+    the full Jacobian: its backward would have to be differentiated twice more.
+    """
+    if problem.n > DENSE_INPUTS or problem.n * problem.m > DENSE_ENTRIES:
+        return "projections"
+    if order == 1 and problem.n >= DIRECTIONS_FROM:
+        return "directions"
+    return "dense"
 
 
 class NonFiniteOutput(TargetFailure):
@@ -75,13 +98,15 @@ def check_problem(
     """Compare autograd with finite differences on ``problem`` by ``method``."""
     generator = torch.Generator().manual_seed(seed * 7_919 + sample * 104_729 + order)
     if method is Method.AUTO:
-        dense = problem.n <= DENSE_INPUTS and problem.n * problem.m <= DENSE_ENTRIES
+        chosen = choose_method(problem, order)
     else:
-        dense = method is Method.FULL
+        chosen = {Method.FULL: "dense", Method.DIRECTIONS: "directions"}.get(method, "projections")
     run = _Run(problem, tol, generator, order, top)
-    if dense:
+    if chosen == "directions" and not run.directions():
+        chosen = "dense"
+    if chosen == "dense":
         run.dense()
-    else:
+    elif chosen == "projections":
         run.projections()
     run.linearity()
     mismatches = sorted(run.mismatches, key=badness, reverse=True)
@@ -104,7 +129,7 @@ def check_problem(
         order=order,
         sample=sample,
         verdict=verdict,
-        method="full jacobian" if dense else "random projections",
+        method=METHOD_NAMES[chosen],
         inputs=infos,
         output_shape=(problem.m,) if len(problem.layout.shapes) != 1 else problem.layout.shapes[0],
         entries_checked=problem.n * problem.m,
@@ -225,49 +250,200 @@ class _Run:
             self.kinks.append(self._kink(i, j, float(a[j, i])))
         self.kink_count = int(kink.sum())
 
+    # ------------------------------------------------------------------ directions
+
+    def directions(self) -> bool:
+        """Compare J·u along random directions output by output; False: use the full Jacobian.
+
+        autograd's J·u comes from differentiating the backward pass (``Problem.jacobian_times``)
+        and is checked against a plain backward pass; the numeric J·u is one Richardson
+        directional derivative per direction. The coordinates of u are ±(1 + U[0, 1)), so a
+        single wrong entry (i, j) moves output i by at least its own error in every direction.
+        Outputs that disagree (or whose one-sided slopes jump) are explained by matching their
+        residuals against the columns of the directions, and the matched columns are compared
+        exactly, entry by entry, as the full method does. When that does not explain every
+        flagged output, the caller falls back to the full Jacobian.
+        """
+        p, tol = self.p, self.tol
+        dtype = p.dtype
+        eps = machine_epsilon(dtype)
+        count = DIRECTIONS
+        signs = torch.randint(0, 2, (count, p.n), generator=self.gen) * 2 - 1
+        sizes = 1 + torch.rand(count, p.n, generator=self.gen, dtype=torch.float64)
+        scale = torch.clamp(p.x0.abs(), min=1.0)
+        dirs = (signs * sizes).to(dtype) * scale
+        w = torch.randn(p.m, generator=self.gen, dtype=torch.float64).to(dtype)
+        auto = p.jacobian_times(dirs, w)  # (K, M)
+        if auto is None:
+            self.notes.append("the backward pass cannot be differentiated: full Jacobian")
+            return False
+        # The differentiated backward must be the backward: wᵀ(J·u) = (wᵀJ)·u for a random w.
+        plain = p.vjp(w)
+        lhs, rhs = dirs @ plain, auto @ w
+        bound = 1e3 * eps * (dirs.abs() @ plain.abs() + auto.abs() @ w.abs()) + 1e-300
+        if not bool(((lhs - rhs).abs() <= bound).all()):
+            return False
+        # A step along u moves all N coordinates: its curvature grows with N, so the step
+        # shrinks by about √N (a power of two) from the one a single coordinate gets.
+        shrink = 2.0 ** -round(math.log2(math.sqrt(p.n)))
+        steps = refine_step(torch.zeros(count, dtype=dtype), dtype) * shrink
+        est = differences(p, steps, directions=dirs)  # (K, M)
+        # One-sided slopes at a small step h and at h/4: at a kink their difference (the jump
+        # in slope) stays the same, on a smooth function it shrinks with the step.
+        h = screen_step(torch.zeros(1, dtype=dtype), dtype)
+        values = p.evaluate(
+            torch.cat(
+                [p.x0[None]]
+                + [p.x0[None] + sign * t * dirs for t in (h, h / 4) for sign in (1, -1)]
+            )
+        )
+        center, parts = values[0], values[1:].reshape(4, count, p.m)
+        jumps = []
+        for plus, minus, t in ((parts[0], parts[1], h), (parts[2], parts[3], h / 4)):
+            right, left = (plus - center) / t, (center - minus) / t
+            jumps.append((right - left, t.sqrt() * (right.abs() + left.abs() + 1)))
+        (wide, _), (jump_size, floor) = jumps
+        jump = (jump_size.abs() > floor) & (jump_size.abs() > wide.abs() / 2)
+        del values, parts, jumps, wide, floor
+        residual = auto - est.value
+        # Autograd's own rounding in J·u: a sum of N terms whose size is about √N·|J·u|.
+        allowed = (
+            tol.atol + 2 * est.error + 64 * eps * math.sqrt(p.n) * (auto.abs() + est.value.abs())
+        )
+        over = ~(residual.abs() <= allowed)  # NaN counts as over
+        jump |= ~torch.isfinite(est.value)
+        flagged = over.any(0)
+        jumping = jump.any(0)
+        if not bool(flagged.any()) and not bool(jumping.any()):
+            ratio = residual.abs() / allowed
+            k, i = divmod(int(ratio.reshape(-1).argmax()), p.m)
+            self.worst = make_entry(
+                *p.layout.locate(i),
+                "u",
+                (k,),
+                float(auto[k, i]),
+                float(est.value[k, i]),
+                float(est.error[k, i]),
+                tol,
+                allowed=float(allowed[k, i]),
+            )
+            self.notes.append(
+                f"{count} seeded random directions compare all {p.m:,} outputs; a single "
+                "wrong entry changes its output in every direction"
+            )
+            return True
+        before = p.evaluations
+        rows = flagged.nonzero().squeeze(1)
+        kink_rows = (jumping & ~flagged).nonzero().squeeze(1)
+        columns = torch.cat(
+            [
+                _matching_columns(residual[:, rows], dirs),
+                _matching_columns(jump_size[:, kink_rows], dirs.abs()),
+            ]
+        ).unique()
+        if columns.numel() > DIRECTION_COLUMNS or not bool(torch.isfinite(auto).all()):
+            return False
+        # The matched columns, exactly: autograd's columns and Richardson columns.
+        eye = torch.zeros(columns.numel(), p.n, dtype=dtype)
+        eye[torch.arange(columns.numel()), columns] = 1.0
+        a = p.jacobian_times(eye, w)
+        if a is None:
+            return False
+        f = torch.empty_like(a)
+        err = torch.empty_like(a)
+        at = torch.arange(columns.numel())
+        self._refine(columns, f, err, at)
+        allowed_c = torch.maximum(f.abs() * tol.rtol + tol.atol, 2 * err)
+        candidate = ~((a - f).abs() <= allowed_c)
+        candidate |= jumping[None, :] & (columns[:, None] >= 0)
+        kink = torch.zeros_like(candidate)
+        self._one_sided(columns, f, err, candidate, kink, at)
+        allowed_c = torch.maximum(f.abs() * tol.rtol + tol.atol, 2 * err)
+        bad = ~((a - f).abs() <= allowed_c) & ~kink
+        # Every flagged output must be explained by the exact columns.
+        fix = dirs[:, columns] @ torch.where(kink, torch.zeros_like(a), a - f)
+        slack = dirs[:, columns].abs() @ (2 * err)
+        still = ~((residual - fix).abs() <= allowed + slack)
+        if bool((still.any(0) & ~kink.any(0)).any()):
+            return False
+        self.localisation_evaluations = p.evaluations - before
+        ratio = torch.where(bad, (a - f).abs() / allowed_c, torch.full_like(a, -1.0))
+        ratio = torch.where(torch.isnan(ratio) & bad, torch.full_like(a, math.inf), ratio)
+        self.mismatch_count = int(bad.sum())
+        for index in ratio.reshape(-1).topk(min(self.top, self.mismatch_count)).indices.tolist():
+            c, i = divmod(index, p.m)
+            j = int(columns[c])
+            av, fv = float(a[c, i]), float(f[c, i])
+            self.mismatches.append(self.entry(i, j, av, fv, float(err[c, i])))
+            self._located.append((i, j, av, fv, float(allowed_c[c, i])))
+        for c, i in kink.nonzero().tolist()[: self.top]:
+            self.kinks.append(self._kink(i, int(columns[c]), float(a[c, i])))
+        self.kink_count = int(kink.sum())
+        if self.mismatches:
+            self.worst = self.mismatches[0]
+        self.notes.append(
+            f"{count} seeded random directions compare all {p.m:,} outputs; "
+            f"{columns.numel()} column(s) they flagged were compared entry by entry"
+        )
+        return True
+
     def _update(self, rows, a, f, err, diff, allowed) -> None:
         sub_f = f[rows]
         allowed[rows] = torch.maximum(self.tol.atol + self.tol.rtol * sub_f.abs(), 2 * err[rows])
         diff[rows] = (a[rows] - sub_f).abs()
 
-    def _refine(self, columns: Tensor, f: Tensor, err: Tensor) -> None:
-        """Richardson estimates (with error estimates) for these columns, shrinking if needed."""
+    def _refine(self, columns: Tensor, f: Tensor, err: Tensor, at: Tensor | None = None) -> None:
+        """Richardson estimates (with error estimates) for these columns, shrinking if needed.
+
+        ``f`` and ``err`` hold one row per column at positions ``at`` (default: the columns).
+        """
         p, tol = self.p, self.tol
+        at = columns if at is None else at
         for factor in SHRINK:
             if factor != 1.0:
-                sub_f, sub_e = f[columns], err[columns]
+                sub_f, sub_e = f[at], err[at]
                 need = (
                     ~torch.isfinite(sub_f)
                     | ~torch.isfinite(sub_e)
                     | (sub_e > tol.atol + tol.rtol * sub_f.abs())
                 ).any(1)
-                columns = columns[need]
+                columns, at = columns[need], at[need]
                 if not columns.numel():
                     return
             est = differences(p, refine_step(p.x0[columns], p.dtype) * factor, columns=columns)
             if factor == 1.0:
-                f[columns], err[columns] = est.value, est.error
+                f[at], err[at] = est.value, est.error
                 continue
-            old_f, old_e = f[columns], err[columns]
+            old_f, old_e = f[at], err[at]
             usable = torch.isfinite(est.value) & torch.isfinite(est.error)
             better = usable & (
                 ~(torch.isfinite(old_f) & torch.isfinite(old_e)) | (est.error < old_e)
             )
-            f[columns] = torch.where(better, est.value, old_f)
-            err[columns] = torch.where(better, est.error, old_e)
+            f[at] = torch.where(better, est.value, old_f)
+            err[at] = torch.where(better, est.error, old_e)
 
-    def _one_sided(self, columns: Tensor, f: Tensor, err: Tensor, candidate: Tensor, kink) -> None:
+    def _one_sided(
+        self,
+        columns: Tensor,
+        f: Tensor,
+        err: Tensor,
+        candidate: Tensor,
+        kink: Tensor,
+        at: Tensor | None = None,
+    ) -> None:
         """Entries whose left and right derivatives differ at every step size are kinks.
 
         ``candidate`` (len(columns), M) marks the entries to probe. Where both sides agree at
-        some step, their mean (and its error) replaces the numeric value.
+        some step, their mean (and its error) replaces the numeric value. ``f``, ``err`` and
+        ``kink`` hold one row per column at positions ``at`` (default: the columns).
         """
         p, tol = self.p, self.tol
+        at = columns if at is None else at
         for factor in SHRINK:
             active = candidate.any(1)
             if not bool(active.any()):
                 break
-            cols = columns[active]
+            cols, rows = columns[active], at[active]
             steps = refine_step(p.x0[cols], p.dtype) * factor
             right = differences(p, steps, columns=cols, scheme=FORWARD)
             left = differences(p, steps, columns=cols, scheme=BACKWARD)
@@ -278,16 +454,16 @@ class _Run:
             sub = candidate[active]
             settle = sub & agree
             if bool(settle.any()):
-                f[cols] = torch.where(settle, (r + lf) / 2, f[cols])
-                err[cols] = torch.where(
-                    settle, torch.maximum(er, el) + (r - lf).abs() / 2, err[cols]
+                f[rows] = torch.where(settle, (r + lf) / 2, f[rows])
+                err[rows] = torch.where(
+                    settle, torch.maximum(er, el) + (r - lf).abs() / 2, err[rows]
                 )
             still = sub & ~agree
             for k, i in still.nonzero().tolist():
                 self._sides[(i, int(cols[k]))] = (float(lf[k, i]), float(r[k, i]))
             candidate = candidate.clone()
             candidate[active] = still
-        kink[columns] |= candidate
+        kink[at] |= candidate
 
     def _kink(self, i: int, j: int, a: float) -> Kink:
         left, right = self._sides.get((i, j), (math.nan, math.nan))
@@ -614,6 +790,24 @@ class _Run:
                 return found
             whole = p.n * p.m == 1
         return causes.entry_cause(av, fv, al, whole=whole, rtol=self.tol.rtol)
+
+
+def _matching_columns(residual: Tensor, directions: Tensor) -> Tensor:
+    """For each output's residuals (K, R) along K directions (K, N), the best-fitting column.
+
+    A single wrong entry (i, j) makes output i's residuals proportional to column j of the
+    directions; the column whose direction coordinates are most nearly parallel is returned.
+    """
+    if residual.shape[1] == 0:
+        return torch.zeros(0, dtype=torch.long)
+    residual = torch.nan_to_num(residual, nan=0.0, posinf=0.0, neginf=0.0)
+    norms = directions.square().sum(0)  # (N,)
+    best = []
+    for start in range(0, residual.shape[1], 256):
+        part = residual[:, start : start + 256]
+        fit = (part.T @ directions).square() / norms  # (R, N)
+        best.append(fit.argmax(1))
+    return torch.cat(best)
 
 
 def _partners(problem: Problem, j: int) -> list[tuple[str, int]]:

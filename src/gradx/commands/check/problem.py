@@ -230,6 +230,40 @@ class Problem:
         self.unused = tuple(unused)
         return torch.cat(parts) if len(parts) > 1 else parts[0]
 
+    def jacobian_times(self, directions: Tensor, v: Tensor) -> Tensor | None:
+        """autograd's J·u (K, M) for the K rows u of ``directions``, or None if unavailable.
+
+        The backward pass g(v) = vᵀJ is run once with ``create_graph`` at ``v`` and then
+        differentiated with respect to v along each u: for a backward that is linear in its
+        grad_output that derivative is exactly J·u, at the cost of about two backward passes
+        per direction instead of one per output. None when the backward cannot be
+        differentiated (``once_differentiable``, ops without double backward).
+        """
+        leaves, y = self._graph  # type: ignore[misc]
+        if not y.requires_grad:
+            return torch.zeros((directions.shape[0], self.m), dtype=self.dtype)
+        try:
+            with torch.enable_grad():
+                w = v.detach().to(y.dtype).requires_grad_(True)
+                grads = torch.autograd.grad(y, leaves, w, create_graph=True, allow_unused=True)
+                flat = torch.cat(
+                    [
+                        (torch.zeros_like(leaf) if g is None else g).reshape(-1)
+                        for leaf, g in zip(leaves, grads, strict=True)
+                    ]
+                )
+                if not flat.requires_grad:
+                    return None
+                rows = []
+                for u in directions:
+                    (row,) = torch.autograd.grad(
+                        flat, w, u.to(flat.dtype), retain_graph=True, allow_unused=True
+                    )
+                    rows.append(torch.zeros_like(w) if row is None else row.detach())
+        except Exception:  # noqa: BLE001 - no double backward: the caller uses the rows
+            return None
+        return torch.stack(rows).to(self.dtype)
+
     def jacobian_rows(self, rows: Sequence[int]) -> Tensor:
         """Rows of autograd's Jacobian (len(rows), N), one backward pass per row."""
         out = torch.empty((len(rows), self.n), dtype=self.dtype)
