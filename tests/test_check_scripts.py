@@ -102,7 +102,7 @@ def test_control_flow_falls_back_to_a_loop_with_the_same_verdict_and_numbers():
     assert buggy.verdict is Verdict.FAIL and buggy.cause.id == "factor"
 
 
-@pytest.mark.parametrize("method", ["auto", "projections"])
+@pytest.mark.parametrize("method", ["auto", "directions", "projections"])
 @pytest.mark.parametrize(
     ("script", "name", "cause", "words"),
     [
@@ -131,7 +131,7 @@ def test_each_bug_fails_with_its_cause(script, name, cause, words, method):
     )
 
 
-@pytest.mark.parametrize("method", ["auto", "projections"])
+@pytest.mark.parametrize("method", ["auto", "directions", "projections"])
 def test_the_wrong_entries_are_the_ones_reported(method):
     one_bad = first_check(results("wrong_functions.py", method=method)["OneBadElement"])
     assert one_bad.mismatch_count == 1 and one_bad.cause is None

@@ -259,7 +259,9 @@ class Problem:
                     (row,) = torch.autograd.grad(
                         flat, w, u.to(flat.dtype), retain_graph=True, allow_unused=True
                     )
-                    rows.append(torch.zeros_like(w) if row is None else row.detach())
+                    if row is None:  # the backward does not use grad_output along u
+                        return None
+                    rows.append(row.detach())
         except Exception:  # noqa: BLE001 - no double backward: the caller uses the rows
             return None
         return torch.stack(rows).to(self.dtype)
