@@ -83,8 +83,11 @@ def evaluate_sympy(expr: Any, env: Mapping[str, Tensor], dtype: torch.dtype) -> 
         raise SymbolicUnsupported("nested too deeply to evaluate") from None
     if not isinstance(result, Tensor):
         result = torch.tensor(result, dtype=dtype)
-    shape = torch.broadcast_shapes(*(t.shape for t in env.values())) if env else ()
-    return torch.broadcast_to(result.to(dtype), shape)
+    if not env:
+        return result.to(dtype)
+    # torch.broadcast_tensors, not torch.broadcast_shapes: the latter imports torch.fx's
+    # symbolic shapes on first use (about 0.3 s of a one-point ``gradx eval``).
+    return torch.broadcast_tensors(result.to(dtype), *env.values())[0]
 
 
 class _Evaluator:
