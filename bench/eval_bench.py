@@ -2,10 +2,12 @@
 
 Run it with the project's Python:  python bench/eval_bench.py [--repeat 5]
 
-It times, as separate processes (median of --repeat runs):
-  * ``gradx eval "sin(x)*exp(-x^2/10)" --range -10:10 --steps N`` for N = 1e3 and 1e6;
-  * bench/handwritten_eval.py N, which computes the same four columns by hand;
-  * ``python -c "import torch, sympy"``, the floor both pay;
+It times whole processes in interleaved rounds (one run of each command per round, so that
+the load of a shared machine drifts over all of them) and reports the median of the per-round
+ratios:
+  * ``gradx eval "sin(x)" --at 1`` against ``python -c "import torch, sympy"``, the floor;
+  * ``gradx eval "sin(x)*exp(-x^2/10)" --range -10:10 --steps N`` for N = 1e3 and 1e6 against
+    bench/handwritten_eval.py N, which computes the same four columns by hand;
 and the peak resident memory of gradx at N = 1e7 (it processes points in chunks).
 """
 
@@ -34,13 +36,23 @@ def run_once(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, tuple[float, float]]:
-    """(median, min) wall time per command; runs are interleaved so that load drifts hit all."""
+def interleaved(commands: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+    """Wall times per command; each round runs every command once, so load drifts hit all."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, cmd in commands.items():
             times[name].append(run_once(cmd))
-    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
+    return times
+
+
+def paired(times: dict[str, list[float]], a: str, b: str) -> str:
+    """Median (and range) of the per-round ratios a / b, with the medians of each."""
+    ratios = sorted(x / y for x, y in zip(times[a], times[b], strict=True))
+    return (
+        f"{a} {statistics.median(times[a]):.2f} s, {b} {statistics.median(times[b]):.2f} s; "
+        f"{a} / {b} per round: median {statistics.median(ratios):.2f} "
+        f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}, {len(ratios)} rounds)"
+    )
 
 
 def peak_rss(cmd: list[str]) -> int:
@@ -64,24 +76,21 @@ def main() -> None:
     parser.add_argument("--skip-1e7", action="store_true", help="skip the 10-million-point run")
     args = parser.parse_args()
 
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     imports_cmd = [sys.executable, "-c", "import torch, sympy"]
+    one_point = [sys.executable, "-m", "gradx", "eval", "sin(x)", "--at", "1"]
+    t = interleaved({"gradx --at 1": one_point, "import torch, sympy": imports_cmd}, args.repeat)
+    print("one point:      " + paired(t, "gradx --at 1", "import torch, sympy"))
     for n in (1_000, 1_000_000):
         hand_cmd = [sys.executable, str(HERE / "handwritten_eval.py"), str(n)]
-        t = interleaved(
-            {"gradx": gradx_cmd(n), "hand": hand_cmd, "imports": imports_cmd}, args.repeat
-        )
-        (g, g_min), (h, h_min), (i, i_min) = t["gradx"], t["hand"], t["imports"]
-        print(
-            f"N = {n:>9,}: median gradx {g:.2f} s, hand-written {h:.2f} s, imports {i:.2f} s "
-            f"(min {g_min:.2f} / {h_min:.2f} / {i_min:.2f})\n"
-            f"              gradx / hand-written = {g / h:.2f} (min {g_min / h_min:.2f}), "
-            f"gradx / imports = {g / i:.2f} (min {g_min / i_min:.2f})"
-        )
+        t = interleaved({"gradx": gradx_cmd(n), "hand-written": hand_cmd}, args.repeat)
+        print(f"N = {n:>9,}:  " + paired(t, "gradx", "hand-written"))
     if not args.skip_1e7:
         start = time.perf_counter()
         rss = peak_rss(gradx_cmd(10_000_000))
         wall = time.perf_counter() - start
         print(f"N = 10,000,000: gradx {wall:.1f} s, peak RSS {rss / 1024:.0f} MiB")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
