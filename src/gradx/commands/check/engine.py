@@ -1,7 +1,13 @@
 """Compare autograd with finite differences on one Problem and build a GradCheck.
 
+From ``DIRECTIONS_FROM`` input elements up to the full Jacobian's limits, the default compares
+every output along ``DIRECTIONS`` seeded random directions u: autograd's J·u (by differentiating
+the backward pass, checked against the plain backward) against one Richardson directional
+derivative per u. Flagged outputs are matched to input columns, which are compared exactly as
+below; whatever that does not explain falls back to the full Jacobian (see ``directions``).
+
 Small problems (at most ``DENSE_INPUTS`` input elements and ``DENSE_ENTRIES`` Jacobian entries)
-get the full Jacobian: autograd's rows against one batched central difference per column; only
+can get the full Jacobian: autograd's rows against one batched central difference per column; only
 columns where an entry disagrees are recomputed with Richardson extrapolation (and an error
 estimate), and only entries that still disagree are probed from both sides for a kink. An entry
 is a mismatch when ``|autograd - numeric|`` exceeds both ``atol + rtol * |numeric|`` and twice

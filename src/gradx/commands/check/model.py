@@ -113,9 +113,10 @@ class ErrorBudget:
 class GradCheck:
     """One comparison of autograd with finite differences: one input sample, one order.
 
-    ``method`` is ``"full jacobian"`` (every entry compared) or ``"random projections"``
-    (``entries_checked`` then counts the entries covered by the projections, and the entries
-    shown come from localisation). ``evaluations`` counts calls of the function at one input
+    ``method`` is ``"full jacobian"`` (every entry compared), ``"random directions"`` (every
+    output along seeded directions, the flagged columns entry by entry) or ``"random
+    projections"`` (``entries_checked`` then counts the entries covered by the directions or
+    projections, and the entries shown come from localisation). ``evaluations`` counts calls of the function at one input
     point; ``localisation_evaluations`` the part of them spent finding wrong entries.
     """
 
