@@ -32,7 +32,7 @@ def test_help_lists_the_dtype_choices(run_cli, command):
 
 
 def test_check_help_lists_the_methods(run_cli):
-    assert "auto|full|projections" in run_cli("check", "--help").stdout
+    assert "auto|full|directions|projections" in run_cli("check", "--help").stdout
 
 
 @pytest.mark.parametrize(
@@ -120,4 +120,7 @@ def test_every_method_name_reaches_the_engine(method):
     for x in (small, big) if method is not Method.FULL else (small,):
         check = gradx.check(torch.sin, x, method=method).targets[0].checks[0]
         dense = method is Method.FULL or (method is Method.AUTO and x is small)
-        assert check.method == ("full jacobian" if dense else "random projections")
+        if method is Method.DIRECTIONS:
+            assert check.method == "random directions"
+        else:
+            assert check.method == ("full jacobian" if dense else "random projections")

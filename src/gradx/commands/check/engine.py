@@ -109,7 +109,9 @@ def check_problem(
         chosen = {Method.FULL: "dense", Method.DIRECTIONS: "directions"}.get(method, "projections")
     run = _Run(problem, tol, generator, order, top)
     if chosen == "directions" and not run.directions():
-        chosen = "dense"
+        # What the directions could not settle: every entry, where the Jacobian fits.
+        too_big = problem.n > DENSE_INPUTS or problem.n * problem.m > DENSE_ENTRIES
+        chosen = "projections" if too_big else "dense"
     if chosen == "dense":
         run.dense()
     elif chosen == "projections":
