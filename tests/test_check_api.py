@@ -197,5 +197,7 @@ def test_errors_point_at_the_users_line():
 def test_bad_arguments_raise_value_errors():
     with pytest.raises(ValueError, match="order must be 1 or 2"):
         gradx.check(torch.sin, x64(1.0), order=3)
-    with pytest.raises(ValueError, match="'fast' is not one of 'auto', 'full', 'directions', 'projections'"):
+    with pytest.raises(
+        ValueError, match="'fast' is not one of 'auto', 'full', 'directions', 'projections'"
+    ):
         gradx.check(torch.sin, x64(1.0), method="fast")
