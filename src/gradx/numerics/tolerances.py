@@ -99,3 +99,11 @@ AGAINST_TOLERANCES: dict[str, tuple[float, float]] = {
     "float32": (0.0, 0.0),
     "float64": (1e-9, 0.0),
 }
+
+# A check runs in float64 or float32, but a value on the function's path may have less
+# precision (a float16 output): the tolerances then follow the lowest precision on the path.
+PATH_TOLERANCES: dict[str, tuple[float, float]] = {
+    **CHECK_TOLERANCES,
+    "float16": (1e-2, 1e-3),
+    "bfloat16": (5e-2, 1e-2),
+}

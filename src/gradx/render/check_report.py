@@ -337,26 +337,40 @@ def against_table(entries: tuple[JacobianEntry, ...], dtype: str) -> Table:
 
 
 def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
+    jumps = [k.jump for k in check.kinks]
+    if jumps and all(jumps):
+        why = "the function jumps here"
+    elif any(jumps):
+        why = "left and right slopes differ, or the function jumps"
+    else:
+        why = "left and right slopes differ"
     blocks: list[Any] = [
         Text.assemble(
             ("NONDIFF ", STYLE[Verdict.NONDIFFERENTIABLE]),
             (head, "bold"),
             f" — {_check_label(check, report)}: no derivative at "
             f"{check.kink_count:,} entr{'y' if check.kink_count == 1 else 'ies'} "
-            "(left and right slopes differ); autograd's value there is a convention, not a bug",
+            f"({why}); autograd's value there is a convention, not a bug",
         )
     ]
     grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    for name in ("output", "input", "left slope", "right slope", "autograd"):
-        grid.add_column(name, justify="left" if name in ("output", "input") else "right")
+    names = ["output", "input", "left slope", "right slope", "autograd"]
+    if any(jumps):
+        names = ["output", "input", "what", "left", "right", "autograd"]
+    for name in names:
+        grid.add_column(name, justify="left" if name in ("output", "input", "what") else "right")
     for kink in check.kinks:
-        grid.add_row(
+        cells = [
             index_text(kink.output, kink.output_index),
             index_text(kink.input, kink.input_index),
             fmt_value(kink.left, DIGITS),
             fmt_value(kink.right, DIGITS),
             fmt_value(kink.autograd, DIGITS),
-        )
+        ]
+        if any(jumps):
+            what = "jumps here (left, right limit)" if kink.jump else "kink (left, right slope)"
+            cells.insert(2, what)
+        grid.add_row(*cells)
     blocks.append(grid)
     return blocks
 
@@ -573,6 +587,7 @@ def _kink(k: Kink) -> dict[str, Any]:
         "left": json_number(k.left),
         "right": json_number(k.right),
         "autograd": json_number(k.autograd),
+        "jump": k.jump,
     }
 
 

@@ -10,8 +10,9 @@ The rules, in order of precedence for each tensor parameter:
 2. the file's ``example_NAME()`` (or ``example_NAME(generator)``), which returns the arguments:
    a tuple (positional), a dict (by name) or a single value (the first argument);
 3. a bare ``--at 1.5`` / ``--shape 7`` (every tensor parameter without an example value);
-4. a seeded random draw: scalar shape (for an ``nn.Module`` whose first layer is ``nn.Linear``:
-   ``(in_features,)``), values ``±(k + u)`` with k in {0, 1} and u uniform in [0.15, 0.85], so
+4. a seeded random draw: ``default_shape`` (scalar unless the caller asks for another; gradx
+   check asks for the shapes of ``DEFAULT_SHAPES`` in turn, see there; for an ``nn.Module``
+   whose first layer is ``nn.Linear``: ``(in_features,)``), values ``±(k + u)`` with k in {0, 1} and u uniform in [0.15, 0.85], so
    never within 0.15 of 0 or of an integer, where ``relu``, ``abs``, ``floor`` have kinks.
 
 Floating tensors are differentiated (converted to the check's dtype); integer tensors and other
@@ -37,6 +38,12 @@ from gradx.user_script.targets import AUTOGRAD_FUNCTION, MODULE, Target
 Tensor = torch.Tensor
 
 
+# gradx check's default shapes, tried in turn until the function accepts them: several
+# elements, so that a transposed Jacobian or a backward that mixes elements can show (at one
+# element it cannot), then a non-square matrix, then a scalar.
+DEFAULT_SHAPES: tuple[tuple[int, ...], ...] = ((5,), (2, 3), ())
+
+
 class InputError(Exception):
     """The inputs for a target cannot be made (reported as the target's error)."""
 
@@ -54,6 +61,7 @@ class Inputs:
     slots: tuple[tuple[str, int | str], ...] = ()  # where each argument tensor sits
     module: Any = None
     random: bool = False  # some value was drawn at random (so a positive redraw may help)
+    default_shaped: bool = False  # some tensor has the default shape (another may be tried)
     notes: list[str] = field(default_factory=list)
 
     def call(self, tensors: Sequence[Tensor] | None = None) -> Any:
@@ -82,6 +90,7 @@ def make_inputs(
     sample: int = 0,
     dtype: torch.dtype = torch.float64,
     positive: bool = False,
+    default_shape: tuple[int, ...] = (),
 ) -> Inputs:
     """Build the arguments of ``target`` for input draw ``sample`` (see the module docstring)."""
     spec = spec or InputSpec()
@@ -99,6 +108,7 @@ def make_inputs(
     names: list[str] = []
     tensors: list[Tensor] = []
     random = False
+    default_shaped = False
     positional_ok = target.kind == AUTOGRAD_FUNCTION
     for index, param in enumerate(target.params):
         named = param.name in spec.names()
@@ -113,15 +123,18 @@ def make_inputs(
                 value = param.default
             else:
                 if shape is None and not (values and len(values) > 1):
-                    shape = _default_shape(module) if target.kind == MODULE else ()
+                    shape = _default_shape(module) if target.kind == MODULE else None
+                    if shape is None:
+                        shape = default_shape if values is None else ()
+                        default_shaped = default_shaped or values is None
                 value = _tensor(values, shape, dtype, seed, sample, index, param.name, positive)
                 random = random or values is None
         elif param.has_default:
             value = param.default
         else:
             raise InputError(f"no value for parameter {param.name}")
-        if isinstance(value, Tensor) and value.is_floating_point():
-            value = value.detach().to(dtype)
+        if _differentiable(value):
+            value = value.detach().to(_same_kind(value, dtype))
             names.append(param.name)
             tensors.append(value)
             if param.keyword_only and not positional_ok:
@@ -153,6 +166,7 @@ def make_inputs(
         slots=tuple(slots),
         module=module,
         random=random,
+        default_shaped=default_shaped,
         notes=notes,
     )
 
@@ -178,15 +192,15 @@ def inputs_from_values(
     args = list(values)
     param_names = _call_param_names(fn)
     for i, value in enumerate(args):
-        if isinstance(value, Tensor) and value.is_floating_point():
-            value = value.detach().to(dtype) if dtype is not None else value.detach()
+        if _differentiable(value):
+            value = value.detach().to(_same_kind(value, dtype)) if dtype else value.detach()
             args[i] = value
             names.append(param_names[i] if i < len(param_names) else f"input{i}")
             tensors.append(value)
             slots.append(("arg", i))
     for key, value in kwargs.items():
-        if isinstance(value, Tensor) and value.is_floating_point():
-            value = value.detach().to(dtype) if dtype is not None else value.detach()
+        if _differentiable(value):
+            value = value.detach().to(_same_kind(value, dtype)) if dtype else value.detach()
             kwargs[key] = value
             names.append(key)
             tensors.append(value)
@@ -211,10 +225,38 @@ def instantiate_module(cls: type, *, seed: int, dtype: torch.dtype) -> Any:
 
 
 def describe_value(t: Tensor) -> str:
-    """A short text of a tensor for the report: the value of a scalar, else its shape."""
-    if t.numel() == 1:
-        return f"{t.item():.6g}"
+    """A short text of a tensor for the report: its values up to 6 elements, else its shape."""
+    if t.numel() == 1 and t.dim() == 0:
+        return _number(t.item())
+    if 0 < t.numel() <= 6:
+        return _nested(t.detach().cpu().tolist())
     return f"shape {tuple(t.shape)}"
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, complex):
+        return f"{value.real:.6g}{value.imag:+.6g}j"
+    return f"{value:.6g}"
+
+
+def _nested(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    return _number(value)
+
+
+def _differentiable(value: Any) -> bool:
+    """Floating-point and complex tensors are differentiated."""
+    return isinstance(value, Tensor) and (value.is_floating_point() or value.is_complex())
+
+
+def _same_kind(value: Tensor, dtype: torch.dtype) -> torch.dtype:
+    """``dtype`` for a real tensor, its complex counterpart for a complex one."""
+    if value.is_complex():
+        return {torch.float64: torch.complex128, torch.float32: torch.complex64}.get(
+            dtype, value.dtype
+        )
+    return dtype
 
 
 def _bare(spec: InputSpec) -> bool:
@@ -267,7 +309,7 @@ def _example_values(target: Target, seed: int, sample: int) -> dict[str, Any]:
     return dict(zip(names, result, strict=False))
 
 
-def _default_shape(module: Any) -> tuple[int, ...]:
+def _default_shape(module: Any) -> tuple[int, ...] | None:
     for sub in module.modules():
         if isinstance(sub, torch.nn.Linear):
             return (sub.in_features,)
@@ -275,7 +317,7 @@ def _default_shape(module: Any) -> tuple[int, ...]:
             return (sub.in_channels, 8)
         if isinstance(sub, torch.nn.Conv2d):
             return (sub.in_channels, 6, 6)
-    return ()
+    return None
 
 
 def _mix(seed: int, sample: int, name: str) -> int:

@@ -85,7 +85,7 @@ def check(
     if inputs or kwargs or isinstance(fn, torch.nn.Module):
         convert = torch_dtype if dtype is not None else None
 
-        def make(sample: int, positive: bool):
+        def make(sample: int, positive: bool, shape: tuple[int, ...] = ()):
             return on_device(inputs_from_values(fn, inputs, kwargs, dtype=convert), device)
 
         kind = _kind(fn)
@@ -93,9 +93,14 @@ def check(
     else:
         target = target_from_object(fn, label)
 
-        def make(sample: int, positive: bool):
+        def make(sample: int, positive: bool, shape: tuple[int, ...] = ()):
             made = make_inputs(
-                target, seed=seed, sample=sample, dtype=torch_dtype, positive=positive
+                target,
+                seed=seed,
+                sample=sample,
+                dtype=torch_dtype,
+                positive=positive,
+                default_shape=shape,
             )
             return on_device(made, device)
 
@@ -266,9 +271,9 @@ def _dtype(dtype: Any, inputs: tuple, kwargs: dict | None) -> DType:
     if dtype is not None:
         return DType.parse(dtype, "dtype")
     floats = [
-        v.dtype
+        v.dtype.to_real()
         for v in (*inputs, *(kwargs or {}).values())
-        if isinstance(v, torch.Tensor) and v.is_floating_point()
+        if isinstance(v, torch.Tensor) and (v.is_floating_point() or v.is_complex())
     ]
     return DType.FLOAT32 if floats and all(d == torch.float32 for d in floats) else DType.FLOAT64
 

@@ -2,7 +2,9 @@
 
 Rules, first match wins: NaN gradient; backward ignoring grad_output (found by a linearity
 test, not by the entries); missing gradient (autograd 0 or None where the numeric derivative is
-not); swapped gradients of two inputs; transposed Jacobian; sign error; constant factor.
+not); swapped gradients of two inputs; transposed Jacobian; sign error; constant factor. Where
+there is no custom backward and the forward cuts the graph (``.detach()``, ``.data``), the cut
+is named instead (``cut_cause``).
 """
 
 from __future__ import annotations
@@ -150,3 +152,28 @@ def transposed_cause(name: str) -> GradientCause:
 
 def _close(a: Tensor, f: Tensor, allowed: Tensor) -> bool:
     return bool(((a - f).abs() <= allowed).all())
+
+
+CUT_WORDS = {
+    "detach": ".detach()",
+    "data": ".data",
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "numpy": ".numpy()",
+}
+
+
+def cut_cause(kind: str, location: str, code: str, names: list[str]) -> GradientCause:
+    """The forward cut the graph with ``kind`` (``detach``, ``data``...) at ``location``."""
+    what = CUT_WORDS.get(kind, kind)
+    where = f" at {location}" if location else ""
+    code = code.split("  #")[0].strip()  # the line without its comment
+    line = f" ({code})" if code else ""
+    inputs = ", ".join(names)
+    return GradientCause(
+        "cut",
+        f"graph cut by {what}{where}{line}: autograd treats the result as a constant, so it "
+        f"misses how the output depends on {inputs} through it, which the finite differences "
+        f"see; use the tensor itself where the gradient should flow ({what} is for values "
+        "that must not get one)",
+    )

@@ -38,8 +38,23 @@ from gradx.commands.check.model import (
     Verdict,
     badness,
 )
-from gradx.commands.check.numeric import differences, refine_step, screen, screen_step
-from gradx.commands.check.problem import Problem, TargetFailure, flatten_output
+from gradx.commands.check.numeric import (
+    SHRINK_STEPS,
+    TRUST_ATOL,
+    TRUST_RTOL,
+    differences,
+    refine_step,
+    resolved_differences,
+    screen,
+    screen_step,
+    trusted_slack,
+)
+from gradx.commands.check.problem import (  # noqa: F401 - problem_from_inputs re-exported
+    Problem,
+    TargetFailure,
+    flatten_output,
+    problem_from_inputs,
+)
 from gradx.numerics.finite_difference import BACKWARD, FORWARD, machine_epsilon
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import TOLERANCES, Tolerance
@@ -52,7 +67,8 @@ TOP = 10  # entries kept for the report
 KINK_COLUMNS = 256  # columns probed from both sides at most
 LOCALISE_COLUMNS = 8  # wrong input elements located at most (projection mode)
 ROWS_DIRECTLY = 32  # below this many outputs, a located column gets all its rows at once
-SHRINK = (1.0, 1 / 16, 1 / 256)
+# Steps of the one-sided probes: a kink needs evidence down to the smallest step.
+SHRINK = (1.0, *SHRINK_STEPS)
 PROJECTIONS_U = 2
 PROJECTIONS_V = 2
 DIRECTIONS = 4  # random directions u of the default method
@@ -180,6 +196,7 @@ class _Run:
         self._err: Tensor | None = None
         self._bad: Tensor | None = None
         self._sides: dict[tuple[int, int], tuple[float, float]] = {}
+        self._jumps: set[tuple[int, int]] = set()
         self._located: list[
             tuple[int, int, float, float, float]
         ] = []  # projections: i, j, a, f, allowed
@@ -197,13 +214,15 @@ class _Run:
         # Layout: (N, M), one row per input element (a column of the Jacobian).
         p, tol = self.p, self.tol
         a = p.jacobian().T
-        steps = screen_step(p.x0, p.dtype)
+        steps = screen_step(p.x0, p.dtype, p.precision)
         scr = screen(p, torch.arange(p.n), steps)
         f = scr.central()
-        eps = machine_epsilon(p.dtype)
+        eps = machine_epsilon(p.precision)
         err = (4 * eps / steps)[:, None] * (p.y0.abs() + torch.finfo(p.dtype).tiny)[None, :]
         diff = (a - f).abs()
-        allowed = torch.maximum(f.abs().mul_(tol.rtol).add_(tol.atol), 2 * err)
+        base = f.abs().mul_(tol.rtol).add_(tol.atol)
+        allowed = torch.maximum(base, trusted_slack(err, f, base))
+        del base
         # One-sided slopes from the same points: for a smooth function they differ by about
         # h·|f''|; at a kink by the jump in slope, whatever h is.
         center = p.evaluate(p.x0[None])[0]
@@ -404,7 +423,8 @@ class _Run:
 
     def _update(self, rows, a, f, err, diff, allowed) -> None:
         sub_f = f[rows]
-        allowed[rows] = torch.maximum(self.tol.atol + self.tol.rtol * sub_f.abs(), 2 * err[rows])
+        base = self.tol.atol + self.tol.rtol * sub_f.abs()
+        allowed[rows] = torch.maximum(base, trusted_slack(err[rows], sub_f, base))
         diff[rows] = (a[rows] - sub_f).abs()
 
     def _refine(self, columns: Tensor, f: Tensor, err: Tensor, at: Tensor | None = None) -> None:
@@ -414,28 +434,14 @@ class _Run:
         """
         p, tol = self.p, self.tol
         at = columns if at is None else at
-        for factor in SHRINK:
-            if factor != 1.0:
-                sub_f, sub_e = f[at], err[at]
-                need = (
-                    ~torch.isfinite(sub_f)
-                    | ~torch.isfinite(sub_e)
-                    | (sub_e > tol.atol + tol.rtol * sub_f.abs())
-                ).any(1)
-                columns, at = columns[need], at[need]
-                if not columns.numel():
-                    return
-            est = differences(p, refine_step(p.x0[columns], p.dtype) * factor, columns=columns)
-            if factor == 1.0:
-                f[at], err[at] = est.value, est.error
-                continue
-            old_f, old_e = f[at], err[at]
-            usable = torch.isfinite(est.value) & torch.isfinite(est.error)
-            better = usable & (
-                ~(torch.isfinite(old_f) & torch.isfinite(old_e)) | (est.error < old_e)
-            )
-            f[at] = torch.where(better, est.value, old_f)
-            err[at] = torch.where(better, est.error, old_e)
+        est = resolved_differences(
+            p,
+            refine_step(p.x0[columns], p.dtype, p.precision),
+            tol.rtol,
+            tol.atol,
+            columns=columns,
+        )
+        f[at], err[at] = est.value, est.error
 
     def _one_sided(
         self,
@@ -450,22 +456,32 @@ class _Run:
 
         ``candidate`` (len(columns), M) marks the entries to probe. Where both sides agree at
         some step, their mean (and its error) replaces the numeric value. ``f``, ``err`` and
-        ``kink`` hold one row per column at positions ``at`` (default: the columns).
+        ``kink`` hold one row per column at positions ``at`` (default: the columns). NaN or
+        infinite slopes are never evidence of a kink; slopes that grow like 1/h as the step
+        shrinks are a jump of the function, not a kink.
         """
         p, tol = self.p, self.tol
         at = columns if at is None else at
+        previous: dict[tuple[int, int], float] = {}
+        evidence = torch.zeros_like(candidate)
         for factor in SHRINK:
             active = candidate.any(1)
             if not bool(active.any()):
                 break
             cols, rows = columns[active], at[active]
-            steps = refine_step(p.x0[cols], p.dtype) * factor
+            steps = refine_step(p.x0[cols], p.dtype, p.precision) * factor
             right = differences(p, steps, columns=cols, scheme=FORWARD)
             left = differences(p, steps, columns=cols, scheme=BACKWARD)
             r, er, lf, el = right.value, right.error, left.value, left.error
             finite = torch.isfinite(r) & torch.isfinite(lf)
-            scale = tol.atol + tol.rtol * torch.maximum(r.abs(), lf.abs())
-            agree = finite & ((r - lf).abs() <= 2 * (er + el) + scale)
+            size = torch.maximum(r.abs(), lf.abs())
+            scale = tol.atol + tol.rtol * size
+            noise = er + el
+            # Differ: evidence of a kink at this step. Agree: both sides the same, and
+            # precise enough to trust (a stencil across a pole "agrees" within its huge
+            # errors). Anything else (NaN, noise) is no evidence either way: shrink on.
+            differ = finite & ((r - lf).abs() > 2 * noise + scale)
+            agree = finite & ~differ & (noise <= TRUST_ATOL + TRUST_RTOL * size)
             sub = candidate[active]
             settle = sub & agree
             if bool(settle.any()):
@@ -474,17 +490,38 @@ class _Run:
                     settle, torch.maximum(er, el) + (r - lf).abs() / 2, err[rows]
                 )
             still = sub & ~agree
-            for k, i in still.nonzero().tolist():
-                self._sides[(i, int(cols[k]))] = (float(lf[k, i]), float(r[k, i]))
+            evidence[active] = sub & differ
+            for k, i in (sub & differ).nonzero().tolist():
+                key = (i, int(cols[k]))
+                left_k, right_k = float(lf[k, i]), float(r[k, i])
+                self._sides[key] = (left_k, right_k)
+                size_k = max(abs(left_k), abs(right_k))
+                # A jump: the slopes grow about 16x when the step shrinks 16x.
+                if key in previous and size_k >= 8 * previous[key] > 0:
+                    self._jumps.add(key)
+                else:
+                    self._jumps.discard(key)
+                previous[key] = size_k
             candidate = candidate.clone()
             candidate[active] = still
-        kink[at] |= candidate
+        # A kink needs evidence at the smallest step it was probed with.
+        kink[at] |= candidate & evidence
 
     def _kink(self, i: int, j: int, a: float) -> Kink:
         left, right = self._sides.get((i, j), (math.nan, math.nan))
         out_name, out_index = self.p.layout.locate(i)
         in_name, in_index = self.p.locate_input(j)
-        return Kink(out_name, out_index, in_name, in_index, left, right, a)
+        jump = (i, j) in self._jumps
+        if jump:
+            # One-sided limits of the output, as eval reports them for a jump.
+            p = self.p
+            h = refine_step(p.x0[j : j + 1], p.dtype, p.precision) * SHRINK[-1]
+            points = p.x0.expand(2, p.n).clone()
+            points[0, j] -= h[0]
+            points[1, j] += h[0]
+            values = p.evaluate(points)
+            left, right = float(values[0, i]), float(values[1, i])
+        return Kink(out_name, out_index, in_name, in_index, left, right, a, jump=jump)
 
     # ------------------------------------------------------------------ projections
 
@@ -502,19 +539,20 @@ class _Run:
         scale = torch.clamp(p.x0.abs(), min=1.0)
         us = torch.randn(PROJECTIONS_U, p.n, generator=self.gen, dtype=torch.float64).to(dtype)
         directions = us * scale / us.abs().amax(dim=1, keepdim=True)
-        steps = refine_step(torch.zeros(PROJECTIONS_U, dtype=dtype), dtype)
-        est = differences(p, steps, directions=directions)  # (U, M)
+        steps = refine_step(torch.zeros(PROJECTIONS_U, dtype=dtype), dtype, p.precision)
+        est = resolved_differences(p, steps, tol.rtol, tol.atol, directions=directions)  # (U, M)
         s_auto = grads @ directions.T  # (V, U)
         s_num = vs @ est.value.T
-        noise = vs.abs() @ est.error.T
+        noise = est.projected_error(vs)
         # A projection may differ by what one entry at its tolerance could cause (its largest
         # term), not by the sum over all entries: that sum grows with the size and would hide
         # a single wrong entry (gradcheck's fast mode scales atol by about 0.75·n).
-        allowed = torch.maximum(
+        terms = _largest_terms(vs, est.value)
+        base = (
             tol.atol * vs.abs().amax(dim=1)[:, None] * directions.abs().amax(dim=1)[None, :]
-            + tol.rtol * _largest_terms(vs, est.value),
-            2 * noise,
+            + tol.rtol * terms
         )
+        allowed = torch.maximum(base, trusted_slack(noise, s_num, base))
         ratio = (s_auto - s_num).abs() / allowed
         ratio = torch.where(torch.isnan(ratio), torch.full_like(ratio, math.inf), ratio)
         self.notes.append(
@@ -531,7 +569,7 @@ class _Run:
             float(s_num[a_index, u_index]),
             float(noise[a_index, u_index]),
             tol,
-            allowed=float(allowed[a_index, u_index]),
+            allowed=float(base[a_index, u_index]),
         )
         if float(ratio[a_index, u_index]) <= 1.0:
             self.worst = worst
@@ -549,14 +587,18 @@ class _Run:
     def _bisect_inputs(self, grad: Tensor, v: Tensor, d: Tensor, root: JacobianEntry) -> list[int]:
         """Wrong input elements, by splitting the direction's coordinates in halves."""
         p, tol = self.p, self.tol
-        step = screen_step(torch.zeros(1, dtype=p.dtype), p.dtype)
+        step = screen_step(torch.zeros(1, dtype=p.dtype), p.dtype, p.precision)
         root_error = root.autograd - root.numeric
         floor = 1e-3 * abs(root_error)
 
         def test(lo: int, hi: int) -> tuple[float, float]:
             masked = torch.zeros_like(d)
             masked[lo:hi] = d[lo:hi]
-            est = differences(p, step, directions=masked[None], levels=(1.0,))
+            # Two levels: their change shows a stencil that straddles a breakpoint, which
+            # then gets a smaller step.
+            est = resolved_differences(
+                p, step, tol.rtol, tol.atol, directions=masked[None], levels=(1.0, 0.5)
+            )
             value = float(v @ est.value[0])
             auto = float(grad[lo:hi] @ d[lo:hi])
             limit = max(
@@ -592,14 +634,17 @@ class _Run:
         if not columns:
             return
         cols = torch.tensor(columns)
-        est = differences(p, refine_step(p.x0[cols], p.dtype), columns=cols)
+        est = resolved_differences(
+            p, refine_step(p.x0[cols], p.dtype, p.precision), tol.rtol, tol.atol, columns=cols
+        )
         count = 0
         for k, j in enumerate(columns):
             f_col, e_col = est.value[k], est.error[k]
             rows = self._wrong_rows(j, f_col, e_col, v)
             for i, a in rows:
                 f, e = float(f_col[i]), float(e_col[i])
-                allowed = max(tol.atol + tol.rtol * abs(f), 2 * e)
+                base = tol.atol + tol.rtol * abs(f)
+                allowed = max(base, min(2 * e, max(TRUST_ATOL + TRUST_RTOL * abs(f), 10 * base)))
                 if abs(a - f) <= allowed:
                     continue
                 if not math.isnan(a):
@@ -618,7 +663,7 @@ class _Run:
         p, tol = self.p, self.tol
         col = torch.tensor([j])
         for factor in SHRINK:
-            step = refine_step(p.x0[col], p.dtype) * factor
+            step = refine_step(p.x0[col], p.dtype, p.precision) * factor
             r = differences(p, step, columns=col, scheme=FORWARD)
             lf = differences(p, step, columns=col, scheme=BACKWARD)
             rv, lv = float(r.value[0, i]), float(lf.value[0, i])
@@ -626,6 +671,8 @@ class _Run:
             if math.isfinite(rv) and math.isfinite(lv):
                 if abs(rv - lv) <= 2 * (er + el) + tol.atol + tol.rtol * max(abs(rv), abs(lv)):
                     return None
+        if not (math.isfinite(rv) and math.isfinite(lv)):
+            return None  # NaN or infinite slopes are never evidence of a kink
         return (lv, rv)
 
     def _wrong_rows(
@@ -684,6 +731,10 @@ class _Run:
         g2 = p.vjp(c * v)
         limit = tol.atol + tol.rtol * (c * g1).abs()
         linear = (g2 - c * g1).abs() <= limit
+        # Exact, whatever the scale: a linear backward maps a zero grad_output to zeros
+        # (gradcheck's test too). Catches a tiny gradient that ignores grad_output.
+        zero = p.vjp(torch.zeros_like(v))
+        linear &= ~(torch.isfinite(zero) & (zero != 0))
         if bool(linear.all()) or bool(torch.isnan(g1).any()):
             return
         self.linear = False
@@ -700,7 +751,7 @@ class _Run:
             # Projection mode: numeric columns only for the entries shown.
             wrong = ~linear
             shown = wrong.nonzero().squeeze(1)[: self.top]
-            est = differences(p, refine_step(p.x0[shown], p.dtype), columns=shown)
+            est = differences(p, refine_step(p.x0[shown], p.dtype, p.precision), columns=shown)
             numeric = torch.full_like(g1, math.nan)
             spread = torch.full_like(g1, math.inf)
             numeric[shown] = est.value @ v
@@ -752,7 +803,7 @@ class _Run:
                 continue
             columns = sorted({partner for *_, partner in items})
             cols = torch.tensor(columns)
-            est = differences(p, refine_step(p.x0[cols], p.dtype), columns=cols)
+            est = differences(p, refine_step(p.x0[cols], p.dtype, p.precision), columns=cols)
             where = {c: n for n, c in enumerate(columns)}
             if all(
                 abs(a - float(est.value[where[partner], row]))
@@ -882,18 +933,6 @@ def make_entry(
 # ---------------------------------------------------------------------- problems from inputs
 
 
-def problem_from_inputs(inputs) -> Problem:
-    """The flat Problem of a target's Inputs (see ``gradx.user_script.inputs``)."""
-    shapes = [tuple(t.shape) for t in inputs.tensors]
-    if not inputs.tensors:
-        raise TargetFailure("no floating-point tensor input to differentiate")
-    if sum(t.numel() for t in inputs.tensors) == 0:
-        raise TargetFailure("the inputs are empty tensors: nothing to differentiate")
-    dtype = inputs.tensors[0].dtype
-    x0 = torch.cat([t.detach().reshape(-1).to(dtype) for t in inputs.tensors])
-    return Problem(lambda tensors: inputs.call(tensors), inputs.names, shapes, inputs.kinds, x0)
-
-
 def second_order_problem(problem: Problem, seed: int, sample: int) -> Problem:
     """The gradient wᵀJ as a function of (inputs, w): its Jacobian is the double backward."""
     generator = torch.Generator().manual_seed(seed * 31 + sample * 17 + 2)
@@ -941,10 +980,10 @@ def check_output_is_usable(problem: Problem) -> None:
             f"the function's value is nan or inf at the inputs ({bad} of {y.numel()} outputs)"
         )
     again = problem.evaluate(problem.x0[None])[0]
-    dtype = DType.FLOAT64 if problem.dtype == torch.float64 else DType.FLOAT32
+    dtype = DType.FLOAT64 if problem.precision == torch.float64 else DType.FLOAT32
     rtol = TOLERANCES[dtype].repeat_rtol
     if not bool(((again - y).abs() <= rtol * (1 + y.abs())).all()):
         raise TargetFailure(
-            "the function returns different values for the same input (random numbers, "
-            "dropout or global state?): finite differences cannot check it"
+            "the function returns different values for the same input (global state other "
+            "than the random-number generator?): finite differences cannot check it"
         )

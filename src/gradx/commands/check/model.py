@@ -71,7 +71,11 @@ class JacobianEntry:
 
 @dataclass(frozen=True)
 class Kink:
-    """An input element where the one-sided numeric derivatives differ: no derivative exists."""
+    """An input element where the one-sided numeric derivatives differ: no derivative exists.
+
+    For a kink ``left`` and ``right`` are the one-sided slopes; for a jump (``jump``: the
+    output jumps where the input crosses this value) they are the one-sided limits of the output.
+    """
 
     output: str
     output_index: tuple[int, ...]
@@ -80,6 +84,7 @@ class Kink:
     left: float
     right: float
     autograd: float
+    jump: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,20 @@ class GradCheck:
     at: tuple[tuple[str, str], ...] = ()  # short text of each input's value, for the report
     against: str | None = None  # --against: the reference, ``FILE::NAME`` or its name
     budgets: tuple[ErrorBudget, ...] = ()  # --against: one per compared tensor
+
+    def __post_init__(self) -> None:
+        # The invariant behind "a verdict is never kinder than the evidence": no PASS while
+        # any measured discrepancy is outside what it is allowed.
+        if self.verdict is Verdict.PASS:
+            if self.mismatch_count:
+                raise ValueError(f"a PASS with {self.mismatch_count} wrong entries")
+            for entry in (self.worst, *self.mismatches):
+                if entry is not None and not badness(entry) <= 1.0:
+                    raise ValueError(
+                        f"a PASS with a discrepancy outside its tolerance: {entry.output} / "
+                        f"{entry.input}: |{entry.autograd!r} - {entry.numeric!r}| = "
+                        f"{entry.abs_error!r} > {allowed(entry)!r}"
+                    )
 
 
 @dataclass(frozen=True)
@@ -206,11 +225,23 @@ class TargetResult:
         return best
 
 
+# The numeric error estimate may widen an entry's tolerance only up to what finite differences
+# can vouch for: gradcheck's own bar (1e-5 + 1e-3·|numeric|) or ten times the tolerance.
+TRUST_RTOL, TRUST_ATOL = 1e-3, 1e-5
+
+
+def allowed(entry: JacobianEntry) -> float:
+    """What an entry may differ by: its tolerance, widened by its (capped) numeric error."""
+    cap = max(TRUST_ATOL + TRUST_RTOL * abs(entry.numeric), 10 * entry.tolerance)
+    slack = min(2 * entry.numeric_error, cap)
+    return max(entry.tolerance, slack) if slack == slack else entry.tolerance
+
+
 def _badness(entry: JacobianEntry) -> float:
-    allowed = max(entry.tolerance, 2 * entry.numeric_error)
-    if allowed <= 0:
-        return float("inf") if entry.abs_error > 0 else 0.0
-    return entry.abs_error / allowed if entry.abs_error == entry.abs_error else float("inf")
+    limit = allowed(entry)
+    if not limit > 0:
+        return float("inf") if not entry.abs_error <= 0 else 0.0
+    return entry.abs_error / limit if entry.abs_error == entry.abs_error else float("inf")
 
 
 def badness(entry: JacobianEntry) -> float:

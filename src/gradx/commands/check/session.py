@@ -22,14 +22,28 @@ from gradx.commands.check.engine import (
     NonFiniteOutput,
     check_output_is_usable,
     check_problem,
-    problem_from_inputs,
+    dtype_name,
     second_order_problem,
 )
-from gradx.commands.check.model import ErrorInfo, GradCheck, Settings, TargetResult, worst_verdict
-from gradx.commands.check.problem import TargetFailure
+from gradx.commands.check.model import (
+    ErrorInfo,
+    GradCheck,
+    InputInfo,
+    Settings,
+    TargetResult,
+    Verdict,
+    worst_verdict,
+)
+from gradx.commands.check.problem import Problem, TargetFailure, problem_from_inputs
 from gradx.numerics.settings import DType, Method
-from gradx.numerics.tolerances import check_tolerance_for
-from gradx.user_script.inputs import InputError, Inputs, describe_value, make_inputs
+from gradx.numerics.tolerances import PATH_TOLERANCES, Tolerance, check_tolerance_for
+from gradx.user_script.inputs import (
+    DEFAULT_SHAPES,
+    InputError,
+    Inputs,
+    describe_value,
+    make_inputs,
+)
 from gradx.user_script.spec import InputSpec
 from gradx.user_script.targets import Target, one_line
 
@@ -37,7 +51,7 @@ from gradx.user_script.targets import Target, one_line
 def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetResult:
     """Check ``target`` on ``settings.samples`` input draws, to ``settings.order``."""
 
-    def make(sample: int, positive: bool) -> Inputs:
+    def make(sample: int, positive: bool, shape: tuple[int, ...] = ()) -> Inputs:
         inputs = make_inputs(
             target,
             spec,
@@ -45,6 +59,7 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
             sample=sample,
             dtype=DType.parse(settings.dtype).torch,
             positive=positive,
+            default_shape=shape,
         )
         return on_device(inputs, settings.device)
 
@@ -82,7 +97,11 @@ def check_with(
     file: str | None = None,
     samples: int | None = None,
 ) -> TargetResult:
-    """Run the checks on inputs from ``make(sample, positive)`` and collect one TargetResult."""
+    """Run the checks on inputs from ``make(sample, positive, shape)``: one TargetResult.
+
+    ``shape`` is the default shape of tensors drawn at random; the shapes of ``DEFAULT_SHAPES``
+    are tried in turn until the function accepts them.
+    """
     start = time.perf_counter()
     tol = check_tolerance_for(settings.dtype, settings.rtol, settings.atol)
     method = Method.parse(settings.method)
@@ -91,34 +110,35 @@ def check_with(
     first_inputs: Inputs | None = None
     try:
         for sample in range(samples if samples is not None else settings.samples):
-            inputs = make(sample, False)
-            problem = problem_from_inputs(inputs)
-            try:
-                check_output_is_usable(problem)
-            except NonFiniteOutput:
-                if not inputs.random:
-                    raise
-                # log, sqrt, pow of random negative numbers: try positive numbers once.
-                inputs = make(sample, True)
-                problem = problem_from_inputs(inputs)
-                check_output_is_usable(problem)
+            inputs, problem, shape_notes = _usable_problem(make, sample)
             if sample == 0:
                 first_inputs = inputs  # after a positive redraw: what was checked
             at = tuple(
                 (n, describe_value(t)) for n, t in zip(inputs.names, inputs.tensors, strict=True)
             )
+            if problem.n == 0 or problem.m == 0:
+                checks.append(_empty_check(problem, sample, at, [*inputs.notes]))
+                continue
+            used = _tolerance_for(problem, tol)
             first = check_problem(
-                problem, tol, order=1, sample=sample, seed=settings.seed, at=at, method=method
+                problem, used, order=1, sample=sample, seed=settings.seed, at=at, method=method
             )
-            if inputs.notes:
-                first = _with_notes(first, inputs.notes)
+            first = _with_notes(first, [*shape_notes, *problem.notes, *inputs.notes])
+            if first.verdict is Verdict.FAIL and kind != "autograd.Function":
+                first = _blame_cut(first, inputs, file)
             checks.append(first)
             if settings.order >= 2:
+                if problem.is_complex or problem.has_fixed_elements:
+                    what = "complex values" if problem.is_complex else "non-finite inputs"
+                    checks[-1] = _with_notes(
+                        checks[-1], [f"second order not checked: not supported with {what}"]
+                    )
+                    continue
                 second = second_order_problem(problem, settings.seed, sample)
                 checks.append(
                     check_problem(
                         second,
-                        tol,
+                        used,
                         order=2,
                         sample=sample,
                         seed=settings.seed,
@@ -139,7 +159,8 @@ def check_with(
         if inputs is not None and inputs.random and not checks:
             from dataclasses import replace
 
-            info = replace(info, inputs_hint=_inputs_hint(inputs, name))
+            tried = getattr(exc, "gradx_shapes_tried", "")
+            info = replace(info, inputs_hint=_inputs_hint(inputs, name, tried))
         return _result(name, kind, line, checks, start, info)
     result = _result(name, kind, line, checks, start, None)
     if first_inputs is not None:
@@ -196,7 +217,7 @@ def _tensors(value: object) -> list:
     return []
 
 
-def _inputs_hint(inputs: Inputs, name: str) -> str:
+def _inputs_hint(inputs: Inputs, name: str, shapes_tried: str = "") -> str:
     """Which inputs gradx drew when a target rejected them, and how to give better ones."""
     drawn = [
         (n, tuple(t.shape))
@@ -206,6 +227,8 @@ def _inputs_hint(inputs: Inputs, name: str) -> str:
     if not drawn:
         return ""
     tried = ", ".join(f"{n} {_shape_words(shape)}" for n, shape in drawn)
+    if shapes_tried:
+        tried = f"of the shapes {shapes_tried} in turn (the last: {tried})"
     example = " ".join(
         f"--shape {n}=3" + (",4" if i == 0 and len(drawn) > 1 else "")
         for i, (n, _) in enumerate(drawn)
@@ -221,6 +244,136 @@ def _shape_words(shape: tuple[int, ...]) -> str:
     if not shape:
         return "() (a scalar)"
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _blame_cut(check: GradCheck, inputs: Inputs, file: str | None) -> GradCheck:
+    """Name a .detach()/.data cut of an input as the cause, where the forward makes one.
+
+    Without a custom backward, autograd's own formulas are right: a gradient that misses part
+    of what the finite differences see comes from the forward cutting the graph. The cut is
+    found by running the forward once more under ``CutWatcher`` (shared with gradx graph).
+    """
+    from dataclasses import replace
+
+    from gradx.commands.check.causes import cut_cause
+    from gradx.user_script.cuts import CutWatcher
+
+    if check.cause is not None and check.cause.id in ("nan", "ignores-grad-output"):
+        return check
+    source = file or _code_file(inputs.fn)
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs.tensors]
+    watcher = CutWatcher(source)
+    try:
+        with watcher, torch.enable_grad():
+            inputs.call(leaves)
+    except Exception:  # noqa: BLE001 - it ran before; if not now, keep the cause found
+        return check
+    for cut in watcher.cuts:
+        if cut.kind not in ("detach", "data", "item", "tolist", "numpy"):
+            continue
+        names = [
+            name
+            for name, leaf in zip(inputs.names, leaves, strict=True)
+            if any(t is leaf for t in cut.leaves)
+        ]
+        if names:
+            return replace(check, cause=cut_cause(cut.kind, cut.location, cut.code, names))
+    return check
+
+
+def _code_file(fn) -> str | None:
+    target = fn.forward if isinstance(fn, torch.nn.Module) else fn
+    code = getattr(target, "__code__", None)
+    return code.co_filename if code is not None else None
+
+
+def _usable_problem(make, sample: int) -> tuple[Inputs, Problem, list[str]]:
+    """The inputs of this sample and their Problem, trying the default shapes in turn.
+
+    A function that rejects random inputs of the default shape (5,) gets (2, 3), then a
+    scalar; the report notes it. When every shape fails, the failure with a scalar is raised,
+    with the shapes tried attached (``gradx_shapes_tried``) for the message.
+    """
+    rejected: list[str] = []
+    for k, shape in enumerate(DEFAULT_SHAPES):
+        inputs = make(sample, False, shape)
+        try:
+            problem = problem_from_inputs(inputs)
+            try:
+                check_output_is_usable(problem)
+            except NonFiniteOutput:
+                if not inputs.random:
+                    raise
+                # log, sqrt, pow of random negative numbers: try positive numbers once.
+                inputs = make(sample, True, shape)
+                problem = problem_from_inputs(inputs)
+                check_output_is_usable(problem)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if not inputs.default_shaped:
+                raise
+            rejected.append(f"{shape} ({one_line(exc)[:100]})")
+            if k == len(DEFAULT_SHAPES) - 1:
+                shapes = ", ".join(str(s) for s in DEFAULT_SHAPES)
+                try:
+                    exc.gradx_shapes_tried = shapes  # type: ignore[attr-defined]
+                except AttributeError:
+                    pass
+                raise
+            continue
+        notes = []
+        if rejected:
+            notes.append(
+                f"the function rejects random inputs of shape {'; shape '.join(rejected)}: "
+                f"checked with shape {shape}"
+            )
+        return inputs, problem, notes
+    raise AssertionError("unreachable")
+
+
+def _tolerance_for(problem: Problem, tol: Tolerance) -> Tolerance:
+    """The tolerance, loosened to the lowest precision on the path (a float16 output...)."""
+    from dataclasses import replace
+
+    name = dtype_name(problem.precision)
+    if problem.precision == problem.dtype or name not in PATH_TOLERANCES:
+        return tol
+    rtol, atol = PATH_TOLERANCES[name]
+    return replace(
+        tol,
+        rtol=max(tol.rtol, rtol),
+        atol=max(tol.atol, atol),
+        fd_rtol=max(tol.fd_rtol, rtol),
+        fd_atol=max(tol.fd_atol, atol),
+    )
+
+
+def _empty_check(problem: Problem, sample: int, at, notes: list[str]) -> GradCheck:
+    """An empty input or output: nothing to compare, a PASS with 0 entries and a note."""
+    what = "the inputs are" if problem.n == 0 else "the output is"
+    infos = tuple(
+        InputInfo(name, shape, kind, dtype_name(problem.dtype))
+        for name, shape, kind in zip(problem.names, problem.shapes, problem.kinds, strict=True)
+    )
+    return GradCheck(
+        order=1,
+        sample=sample,
+        verdict=Verdict.PASS,
+        method="full jacobian",
+        inputs=infos,
+        output_shape=(problem.m,),
+        entries_checked=0,
+        mismatch_count=0,
+        worst=None,
+        evaluations=problem.evaluations,
+        notes=(
+            f"{what} empty: the Jacobian has no entries, nothing to compare",
+            *problem.notes,
+            *notes,
+        ),
+        at=at,
+    )
 
 
 def _locate_in_forward(info: ErrorInfo, inputs: Inputs, file: str | None) -> ErrorInfo:
