@@ -66,8 +66,8 @@ def test_values_and_the_inputs_a_target_rejected(run_cli, script, monkeypatch):
     assert ["w", "[[1,", "2],", "[[2,", "4],"] in lines  # a matrix, one row per line
     assert ["[3,", "4]]", "[6,", "8]]"] in lines
     assert (
-        "gradx tried random inputs w () (a scalar), x () (a scalar); if matvec needs other "
-        "shapes, give them (--shape, as in --shape w=3,4 --shape x=3, or --at) or define "
+        "gradx tried random inputs of the shapes (5,), (2, 3), () in turn (the last: w () (a "
+        "scalar), x () (a scalar)); if matvec needs other shapes, give them (--shape, as in --shape w=3,4 --shape x=3, or --at) or define "
         "example_matvec() in the file returning the inputs"
     ) in " ".join(out.split())  # a long line, wrapped
     document = json.loads(run_cli("check", str(script), "--json").stdout)
@@ -81,7 +81,9 @@ def test_values_and_the_inputs_a_target_rejected(run_cli, script, monkeypatch):
             "grad_of_sum": False,
         }
     ]
-    assert targets["matvec"]["error"]["inputs_hint"].startswith("gradx tried random inputs w ()")
+    assert targets["matvec"]["error"]["inputs_hint"].startswith(
+        "gradx tried random inputs of the shapes (5,), (2, 3), () in turn (the last: w ()"
+    )
     assert document["settings"]["timeout"] == DEFAULT_TIMEOUT == 20.0
 
 

@@ -153,6 +153,7 @@ def check_with(
     except MemoryError:
         return _result(name, kind, line, checks, start, ErrorInfo("MemoryError", "out of memory"))
     except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+        inputs = getattr(exc, "gradx_inputs", None) or inputs  # the draw that was rejected
         info = error_info(exc, file)
         if info.location is None and inputs is not None:
             info = _locate_in_forward(info, inputs, file)
@@ -312,12 +313,17 @@ def _usable_problem(make, sample: int) -> tuple[Inputs, Problem, list[str]]:
             raise
         except Exception as exc:
             if not inputs.default_shaped:
+                try:
+                    exc.gradx_inputs = inputs  # type: ignore[attr-defined]
+                except AttributeError:
+                    pass
                 raise
             rejected.append(f"{shape} ({one_line(exc)[:100]})")
             if k == len(DEFAULT_SHAPES) - 1:
                 shapes = ", ".join(str(s) for s in DEFAULT_SHAPES)
                 try:
                     exc.gradx_shapes_tried = shapes  # type: ignore[attr-defined]
+                    exc.gradx_inputs = inputs  # type: ignore[attr-defined]
                 except AttributeError:
                     pass
                 raise
