@@ -337,3 +337,9 @@ def test_near_a_pole_the_steps_shrink_instead_of_straddling_it():
     # the pole; both one-sided estimates "agree" there only within their huge error bars.
     x = x64(-7.860201826806377, 0.5, 1.0)
     assert gradx.check(torch.tan, x).verdict is Verdict.PASS
+
+
+def test_a_real_function_of_a_small_complex_input_is_checked():
+    z = torch.tensor([0.5 - 1.0j, 1.25 + 0.25j], dtype=torch.complex128)
+    for fn in (torch.view_as_real, torch.abs, lambda z: z.real * z.imag):
+        assert gradx.check(fn, z).verdict is Verdict.PASS

@@ -181,6 +181,8 @@ def input_values(inputs: Inputs) -> tuple:
 
     if sum(t.numel() for t in inputs.tensors) > MAX_VALUES:
         return ()
+    if any(t.is_complex() for t in inputs.tensors):
+        return ()  # the values view shows real numbers; complex parts are in the entry table
     leaves = [t.detach().clone().requires_grad_(True) for t in inputs.tensors]
     try:
         with torch.random.fork_rng(devices=[]), torch.enable_grad():
