@@ -98,9 +98,16 @@ def differences(
         )
         values.append(est.value)
         errors.append(est.error)
-        changes.append(est.change)
-        roundings.append(est.rounding)
+        changes.append(_present(est.change))
+        roundings.append(_present(est.rounding))
     return Estimate(torch.cat(values), torch.cat(errors), torch.cat(changes), torch.cat(roundings))
+
+
+def _present(field: Tensor | None) -> Tensor:
+    """A field that ``differences`` always fills (only projections leave change/rounding out)."""
+    if field is None:
+        raise AssertionError("differences() returned an estimate without all its fields")
+    return field
 
 
 def _chunk(problem, steps, columns, directions, nodes, levels, scheme) -> Estimate:
@@ -186,7 +193,7 @@ def resolved_differences(
     output, estimates that merely look accurate where a breakpoint lies inside the stencil.
     """
     est = differences(problem, steps, columns=columns, directions=directions, levels=levels)
-    fields = [t.clone() for t in (est.value, est.error, est.change, est.rounding)]
+    fields = [_present(t).clone() for t in (est.value, est.error, est.change, est.rounding)]
 
     def score(value: Tensor, error: Tensor) -> Tensor:
         ratio = error / (atol + rtol * value.abs())
@@ -213,7 +220,7 @@ def resolved_differences(
             for target, source in zip(
                 fields, (finer.value, finer.error, finer.change, finer.rounding), strict=True
             ):
-                target[chosen] = source[take]
+                target[chosen] = _present(source)[take]
             best[chosen] = new[take]
     return Estimate(*fields)
 
