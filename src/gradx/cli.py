@@ -222,8 +222,8 @@ def _main(
 ) -> None:
     """A gradient explorer for PyTorch: see, check and explain derivatives.
 
-    Exit codes: 0 every check agrees, 1 a disagreement or failure was found, 2 unusable input,
-    3 nothing disagrees but some point could not be checked (eval: inconclusive).
+    Exit codes: 0 every check agrees, 1 a disagreement or failure was found (or a point could
+    not be checked: eval's "inconclusive"), 2 unusable input.
     """
     _state.traceback = traceback
 
@@ -237,6 +237,10 @@ RtolOption = Annotated[
 AtolOption = Annotated[
     float | None,
     typer.Option("--atol", metavar="ATOL", help="Absolute tolerance (default per dtype)."),
+]
+LangOption = Annotated[
+    str | None,
+    typer.Option("--lang", help="en or zh (default: from LC_ALL, LC_MESSAGES or LANG)."),
 ]
 
 
@@ -253,8 +257,8 @@ def _functions_epilog() -> str:
         "and, or, not. torch./F./math./np. prefixes are accepted. An expression may start "
         "with '-', as in "
         'gradx eval "-x^2" --at 1. Exit codes: 0 every point ok, '
-        "nondifferentiable or domain (explained); 1 a mismatch; 2 unusable input; 3 no mismatch "
-        "but a point could not be checked (inconclusive)."
+        "nondifferentiable or domain (explained); 1 a mismatch, or a point that could not be "
+        "checked (inconclusive); 2 unusable input."
     )
 
 
@@ -607,10 +611,7 @@ def explain_error(
         bool, typer.Option("--list", help="List the catalog: the id and title of every entry.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    lang: Annotated[
-        str | None,
-        typer.Option("--lang", help="en or zh (default: from LC_ALL, LC_MESSAGES or LANG)."),
-    ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Explain an autograd error: what happened, why, how to fix it, and where in your code.
 

@@ -78,8 +78,8 @@ def last_part(text: str | bytes) -> tuple[str, bool]:
 
 def api_lang(lang: object) -> str:
     """Check the ``lang`` argument of the Python API: TypeError or ValueError, never later."""
-    from gradx.commands.explain.lang import LANGUAGES, resolve_lang
     from gradx.errors import GradxError
+    from gradx.translations import LANGUAGES, resolve_lang
 
     if lang is not None and not isinstance(lang, str):
         raise TypeError(f"lang must be a str ({' or '.join(LANGUAGES)}) or None, not {lang!r}")
@@ -99,7 +99,7 @@ def describe_exception(exc: BaseException, *, lang: str | None = None) -> Explan
     anything and never raises; ``lang`` is "en" or "zh" (default: from the locale).
     """
     from gradx.commands.explain import explainer
-    from gradx.commands.explain.lang import resolve_lang
+    from gradx.translations import resolve_lang
 
     try:
         return explainer.describe(exc, resolve_lang(lang))

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gradx.commands.explain.catalog import Catalog, load_catalog
-from gradx.commands.explain.lang import resolve_lang
 from gradx.commands.explain.model import Explanation
 from gradx.commands.explain.paste import MAX_INPUT_BYTES, decode_input
 from gradx.errors import ExitCode, GradxError
+from gradx.translations import resolve_lang
 
 DEFAULT_TIMEOUT = 60.0
 _CHUNK = 1024 * 1024

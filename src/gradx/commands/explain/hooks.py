@@ -14,7 +14,7 @@ def _explanation_text(exc: BaseException, lang: str | None) -> str | None:
     """The plain-text explanation of an autograd error, or None for any other exception."""
     try:
         from gradx.commands.explain.explainer import explain_exception
-        from gradx.commands.explain.lang import resolve_lang
+        from gradx.translations import resolve_lang
 
         explanation = explain_exception(exc, resolve_lang(lang))
         return str(explanation) if explanation.recognised else None
