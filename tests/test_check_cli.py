@@ -145,8 +145,21 @@ def test_order_2_and_samples_label_each_check():
             "reference implementation instead (--against FILE::NAME)",
         ),
         ([script("kinks.py"), "--shape", "x=a"], "error: --shape 'x=a': expected sizes"),
-        ([script("kinks.py"), "--at", "x=one"], "error: --at 'x=one': 'one' is not a number"),
-        ([script("kinks.py"), "--at", "x=nan"], "error: --at 'x=nan': values must be finite"),
+        (
+            [script("kinks.py"), "--at", "x=one"],
+            "error: --at 'x=one': the value 'one' must be a number or a constant expression",
+        ),
+        ([script("kinks.py"), "--at", "x=nan"], "error: --at 'x=nan': 'nan' is not a finite"),
+        (
+            [script("kinks.py"), "--at", "x=[[1,2],[3]]"],
+            "error: --at 'x=[[1,2],[3]]': ragged list '[[1,2],[3]]'",
+        ),
+        ([script("kinks.py"), "--at", "x=[1,2"], "error: --at 'x=[1,2': the '[' at character 3"),
+        ([script("kinks.py"), "--at", "x=1", "--at", "x=2"], "error: --at gives x twice"),
+        (
+            [script("kinks.py"), "--at", "x=[[1,2],[3,4]]", "--shape", "x=3"],
+            "error: --at x is 2×2 (4 values) but --shape says 3",
+        ),
         (
             [script("kinks.py"), "--shape", "y=3"],
             "error: no target in kinks.py has a parameter named y (parameters: x)",

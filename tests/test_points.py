@@ -13,8 +13,8 @@ from gradx.commands.eval.points import (
     DEFAULT_STEPS,
     MAX_POINTS,
     build_grid,
-    parse_assignments,
     parse_range,
+    points_of,
 )
 from gradx.errors import GradxError
 
@@ -34,11 +34,8 @@ def test_the_readme_range_works_exactly_as_written():
 def test_constant_expressions_as_ends_and_values():
     grid = build_grid(("x",), (), ("-2*pi:2*pi",), 5)
     assert coords(grid)["x"] == pytest.approx([-2 * math.pi, -math.pi, 0, math.pi, 2 * math.pi])
-    assert parse_assignments("x=pi/4", ("x",)) == {"x": pytest.approx(math.pi / 4)}
-    assert parse_assignments("x=atan2(1, 1),y=2", ("x", "y")) == {
-        "x": pytest.approx(math.pi / 4),
-        "y": 2,
-    }
+    assert points_of("x=pi/4", ("x",)) == (pytest.approx((math.pi / 4,)),)
+    assert points_of("x=atan2(1, 1),y=2", ("x", "y")) == (pytest.approx((math.pi / 4, 2)),)
 
 
 def test_step_ranges_include_the_end_when_it_falls_on_the_grid():
@@ -88,10 +85,12 @@ def test_explicit_points():
         ((), ("0:1",), 10**9, "--steps must be between 2"),
         (("x=1",), (), 5, "--steps needs a --range"),
         ((), (), None, "no points: add --at x=1 or --range -5:5"),
-        (("x=1,x=2",), (), None, "gives x twice"),
+        (("x=1,x=2",), (), None, "x is given twice"),
         (("y=1",), (), None, "'y' is not a variable"),
         (("",), (), None, "--at is empty"),
-        (("x=",), (), None, "the value of x is empty"),
+        (("x=",), (), None, "no value after 'x='"),
+        (("x=[[1,2],[3,4]]",), (), None, "a matrix is for gradx graph or gradx check"),
+        (("x=1,2",), ("0:1",), None, "x is a vector"),
         (("x=1", "x=2"), ("0:1",), None, "at most one --at"),
         (("x=1",), ("0:1",), None, "has both a --range and an --at value"),
     ],
@@ -100,6 +99,18 @@ def test_refusals(at, ranges, steps, message):
     with pytest.raises(GradxError) as info:
         build_grid(("x",), at, ranges, steps)
     assert message in str(info.value)
+
+
+def test_a_vector_is_several_points():
+    assert coords(build_grid(("x",), ("x=0,1,2",), (), None)) == {"x": [0, 1, 2]}
+    assert coords(build_grid(("x",), ("0,1,2",), (), None)) == {"x": [0, 1, 2]}
+    assert coords(build_grid(("x",), ("x=[0,1]", "x=5"), (), None)) == {"x": [0, 1, 5]}
+    paired = build_grid(("x", "y"), ("x=1,2,y=3,4",), (), None)
+    assert coords(paired) == {"x": [1, 2], "y": [3, 4]}
+    broadcast = build_grid(("x", "y"), ("x=1,2,3,y=pi",), (), None)
+    assert coords(broadcast) == {"x": [1, 2, 3], "y": pytest.approx([math.pi] * 3)}
+    with pytest.raises(GradxError, match="x has 2 and y has 3 values; vectors pair up"):
+        build_grid(("x", "y"), ("x=1,2,y=3,4,5",), (), None)
 
 
 def test_two_variables_need_named_ranges_and_all_values():
@@ -135,8 +146,8 @@ def test_any_range_text_gives_a_range_or_a_clean_error(text):
 @given(st.text(max_size=40))
 def test_any_point_text_gives_values_or_a_clean_error(text):
     try:
-        values = parse_assignments(text, ("x", "y"))
+        points = points_of(text, ("x", "y"))
     except GradxError as error:
         assert error.message and "\n" not in error.message
     else:
-        assert set(values) <= {"x", "y"} and all(math.isfinite(v) for v in values.values())
+        assert points and all(len(p) == 2 and all(map(math.isfinite, p)) for p in points)

@@ -24,7 +24,6 @@ in ``eval()`` mode (dropout off); its trainable parameters are differentiated to
 from __future__ import annotations
 
 import inspect
-import math
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from typing import Any
 
 import torch
 
-from gradx.user_script.spec import ALL, InputSpec
+from gradx.at_values import AtValue
+from gradx.user_script.spec import ALL, InputSpec, fits
 from gradx.user_script.targets import AUTOGRAD_FUNCTION, MODULE, Target
 
 Tensor = torch.Tensor
@@ -122,7 +122,7 @@ def make_inputs(
             if shape is None and values is None and param.has_default:
                 value = param.default
             else:
-                if shape is None and not (values and len(values) > 1):
+                if shape is None and (values is None or values.is_number):
                     shape = _default_shape(module) if target.kind == MODULE else None
                     if shape is None:
                         shape = default_shape if values is None else ()
@@ -325,7 +325,7 @@ def _mix(seed: int, sample: int, name: str) -> int:
 
 
 def _tensor(
-    values: tuple[float, ...] | None,
+    values: AtValue | None,
     shape: tuple[int, ...] | None,
     dtype: torch.dtype,
     seed: int,
@@ -335,13 +335,15 @@ def _tensor(
     positive: bool,
 ) -> Tensor:
     if values is not None:
-        data = torch.tensor(values, dtype=dtype)
+        data = torch.tensor(values.flat, dtype=dtype)
         if shape is None:
-            return data.reshape(()) if len(values) == 1 else data
-        if len(values) == 1:
-            return torch.full(shape, values[0], dtype=dtype)
-        if math.prod(shape) != len(values):
-            raise InputError(f"{len(values)} values for {name} do not fill shape {shape}")
+            return data.reshape(values.shape)
+        if values.is_number:
+            return torch.full(shape, values.flat[0], dtype=dtype)
+        if not fits(values, shape):
+            raise InputError(
+                f"--at {name} is {values.shape_text()}, which does not fit shape {shape}"
+            )
         return data.reshape(shape)
     shape = shape or ()
     generator = torch.Generator().manual_seed(_mix(seed, sample, f"{index}:{name}"))

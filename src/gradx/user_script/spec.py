@@ -1,4 +1,5 @@
-"""Parse what the user typed: ``FILE::NAME``, ``--shape`` and ``--at`` (stdlib only).
+"""Parse what the user typed: ``FILE::NAME``, ``--shape`` and ``--at`` (stdlib only; ``--at``
+in the one grammar of ``gradx.at_values``).
 
 These run in the parent process before any worker starts, so bad options exit 2 at once.
 """
@@ -11,9 +12,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from gradx.at_values import ALL, AtValue, merge_at
 from gradx.errors import GradxError
 
-ALL = "*"  # the name used for a --shape/--at without a parameter name: every tensor input
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 MAX_ELEMENTS = 50_000_000
 MAX_SOURCE_BYTES = 16 * 2**20  # a Python file larger than this is not a hand-written target
@@ -24,15 +25,15 @@ class InputSpec:
     """Shapes and values asked for on the command line, by parameter name (``ALL`` for all)."""
 
     shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    values: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    values: tuple[tuple[str, AtValue], ...] = ()
 
     def shape_for(self, name: str) -> tuple[int, ...] | None:
         """The shape asked for this parameter (a named --shape wins over a bare one)."""
         found = dict(self.shapes)
         return found.get(name, found.get(ALL))
 
-    def values_for(self, name: str) -> tuple[float, ...] | None:
-        """The values asked for this parameter (a named --at wins over a bare one)."""
+    def values_for(self, name: str) -> AtValue | None:
+        """The value asked for this parameter (a named --at wins over a bare one)."""
         found = dict(self.values)
         return found.get(name, found.get(ALL))
 
@@ -105,43 +106,31 @@ def parse_shapes(items: tuple[str, ...]) -> tuple[tuple[str, tuple[int, ...]], .
     return tuple(shapes.items())
 
 
-def parse_values(items: tuple[str, ...]) -> tuple[tuple[str, tuple[float, ...]], ...]:
-    """``x=1.5``, ``x=1,2,3``, ``x=1,y=2`` or a bare ``1.5`` → ((name, values), ...)."""
-    values: dict[str, list[float]] = {}
-    for item in items:
-        current: str | None = None
-        for token in item.split(","):
-            token = token.strip()
-            if "=" in token:
-                name, _, token = token.partition("=")
-                current = name.strip()
-                if not _NAME.match(current):
-                    raise GradxError(f"--at {item!r}: {current!r} is not a parameter name")
-                values[current] = []
-            elif current is None:
-                current = ALL
-                values[current] = []
-            if token == "":
-                raise GradxError(f"--at {item!r}: a value is missing")
-            try:
-                number = float(token)
-            except ValueError:
-                raise GradxError(
-                    f"--at {item!r}: {token!r} is not a number (write x=1.5 or x=1,2,3)"
-                ) from None
-            if not math.isfinite(number):
-                raise GradxError(f"--at {item!r}: values must be finite numbers")
-            values[current].append(number)
-    return tuple((k, tuple(v)) for k, v in values.items())
+def parse_values(items: tuple[str, ...]) -> tuple[tuple[str, AtValue], ...]:
+    """``x=1.5``, ``x=1,2,3``, ``a=[[1,2],[3,4]]``, ``x=1,y=2`` or a bare ``1.5`` → ((name, value),
+    ...) in the one grammar of ``gradx.at_values``; a name given twice is an error."""
+    return tuple((value.name, value) for value in merge_at(items, noun="parameter"))
 
 
 def input_spec(shapes: tuple[str, ...], values: tuple[str, ...]) -> InputSpec:
     """Parse the --shape and --at options together and check that they agree."""
     spec = InputSpec(parse_shapes(shapes), parse_values(values))
-    for name, vals in spec.values:
+    for name, value in spec.values:
         shape = spec.shape_for(name) if name != ALL else dict(spec.shapes).get(ALL)
-        if shape is not None and len(vals) > 1 and math.prod(shape) != len(vals):
+        if shape is not None and not fits(value, shape):
+            who = "the bare --at" if name == ALL else f"--at {name}"
             raise GradxError(
-                f"--at {name}: {len(vals)} values do not fill --shape {','.join(map(str, shape))}"
+                f"{who} is {value.shape_text()} ({len(value.flat)} values) but --shape says "
+                f"{'×'.join(map(str, shape)) or 'a scalar ()'}: give one of them, or make them agree"
             )
     return spec
+
+
+def fits(value: AtValue, shape: tuple[int, ...]) -> bool:
+    """Whether an --at value can fill a --shape: a number fills any shape (every element), a
+    flat list of as many values is reshaped, a nested list must have that very shape."""
+    if value.is_number:
+        return True
+    if len(value.shape) == 1:
+        return len(value.flat) == math.prod(shape)
+    return value.shape == shape

@@ -1,7 +1,8 @@
 """Points from the command line: ``--at x=1,y=2`` and ``--range x=A:B[:STEP]`` with ``--steps``.
 
-Values and range ends are constant expressions (``pi/4``, ``-2*pi``) parsed by the same safe
-parser as expressions. A grid is described, not materialised: ``PointGrid.chunk`` produces the
+``--at`` is read in the one grammar of ``gradx.at_values``; eval's variables are numbers, so a
+vector there means several points (``--at x=0,1,2`` is three). Values and range ends are
+constant expressions (``pi/4``, ``-2*pi``) parsed by the same safe parser as expressions. A grid is described, not materialised: ``PointGrid.chunk`` produces the
 points of one slice, so ten million points never sit in memory at once.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gradx.at_values import ALL, AtValue, parse_at
 from gradx.errors import GradxError
 from gradx.expression.parser import parse_constant as constant
 
@@ -88,27 +90,52 @@ def split_top_level(text: str, separator: str) -> list[str]:
     return parts
 
 
-def parse_assignments(spec: str, variables: Sequence[str]) -> dict[str, float]:
-    """``x=1,y=2`` (or a bare ``1.5`` when there is one variable) to values by name."""
-    if not spec.strip():
-        raise GradxError("--at is empty: write --at x=1.5")
-    result: dict[str, float] = {}
-    for part in split_top_level(spec, ","):
-        name, eq, value = part.partition("=")
-        if not eq:
-            if len(variables) != 1 or len(split_top_level(spec, ",")) != 1:
+def parse_assignments(spec: str, variables: Sequence[str]) -> dict[str, AtValue]:
+    """One ``--at`` in the grammar of ``gradx.at_values``, by variable: ``x=1,y=2``, ``x=0,1,2``
+    (a vector: several points), or a bare ``1.5`` or ``0,1,2`` when there is one variable."""
+    result: dict[str, AtValue] = {}
+    for value in parse_at(spec):
+        name = value.name
+        if name == ALL:
+            if len(variables) != 1:
                 raise GradxError(
                     f"--at {spec!r}: name the variables, as in --at "
                     + ",".join(f"{v}=1" for v in (variables or ("x",)))
                 )
-            name, value = variables[0], part
-        name = name.strip()
+            name = variables[0]
         if name not in variables:
             raise _unknown_variable(name, variables, f"--at {spec!r}")
         if name in result:
             raise GradxError(f"--at {spec!r} gives {name} twice")
-        result[name] = constant(value, f"the value of {name}")
+        if len(value.shape) > 1:
+            raise GradxError(
+                f"--at {spec!r}: {name} is {value.shape_text()}, but eval works on numbers, one "
+                "per variable: a matrix is for gradx graph or gradx check"
+            )
+        result[name] = value
     return result
+
+
+def points_of(spec: str, variables: Sequence[str]) -> tuple[tuple[float, ...], ...]:
+    """The points of one ``--at``: one, or several when variables are given vectors. Vectors
+    pair up element by element (``x=1,2,y=3,4`` is (1, 3) and (2, 4)); a number is the same
+    at every point."""
+    values = parse_assignments(spec, variables)
+    missing = [v for v in variables if v not in values]
+    if missing:
+        raise GradxError(f"--at {spec!r} gives no value for {', '.join(missing)}")
+    lengths = {name: len(value.flat) for name, value in values.items() if not value.is_number}
+    if len(set(lengths.values())) > 1:
+        said = " and ".join(f"{name} has {count}" for name, count in lengths.items())
+        raise GradxError(
+            f"--at {spec!r}: {said} values; vectors pair up element by element, so give "
+            "them the same length (or one number, the same at every point)"
+        )
+    count = next(iter(lengths.values()), 1)
+    columns = [
+        values[v].flat if not values[v].is_number else values[v].flat * count for v in variables
+    ]
+    return tuple(zip(*columns, strict=True))
 
 
 def parse_range(spec: str, variables: Sequence[str]) -> tuple[str, float, float, float | None]:
@@ -159,13 +186,9 @@ def build_grid(
         example = ",".join(f"{v}=1" for v in variables)
         raise GradxError(f"no points: add --at {example} or --range -5:5")
     if not ranges:
-        points = []
+        points: list[tuple[float, ...]] = []
         for spec in at:
-            values = parse_assignments(spec, variables)
-            missing = [v for v in variables if v not in values]
-            if missing:
-                raise GradxError(f"--at {spec!r} gives no value for {', '.join(missing)}")
-            points.append(tuple(values[v] for v in variables))
+            points.extend(points_of(spec, variables))
         if len(points) > MAX_POINTS:
             raise GradxError(f"too many points (limit {MAX_POINTS:,})")
         return PointGrid(variables, explicit=tuple(points))
@@ -189,7 +212,14 @@ def build_grid(
     if len(at) > 1:
         raise GradxError("with --range, give at most one --at for the other variables")
     if at:
-        fixed = parse_assignments(at[0], variables)
+        given = parse_assignments(at[0], variables)
+        vectors = [name for name, value in given.items() if not value.is_number]
+        if vectors:
+            raise GradxError(
+                f"with --range, --at gives one number to each other variable: {vectors[0]} is "
+                f"a vector in --at {at[0]!r}"
+            )
+        fixed = {name: value.flat[0] for name, value in given.items()}
         clash = [v for v in fixed if any(a.name == v for a in axes)]
         if clash:
             raise GradxError(f"{', '.join(clash)} has both a --range and an --at value")

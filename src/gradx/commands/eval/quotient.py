@@ -53,7 +53,10 @@ def difference_quotients(
     variable = names[0]
     grid = build_grid(parsed.variables, at, (), None)
     if grid.size != 1 or grid.axes:
-        raise GradxError(f"--quotient works at one point: give one --at, not {grid.size}")
+        raise GradxError(
+            f"--quotient works at one point: --at gives {grid.size} points "
+            "(one number per variable, as in --at x=1)"
+        )
     point = grid.chunk(0, 1)
     torch_dtype = parsed_dtype.torch
 
