@@ -87,7 +87,7 @@ def test_depth_hides_deep_nodes_and_counts_them():
 def test_bad_inputs_exit_2_with_one_line(run_cli, tmp_path):
     cases = [
         (["graph", "x*", "--at", "x=1"], "syntax error"),
-        (["graph", "x*y", "--at", "3"], "name the variables"),
+        (["graph", "x*y", "--at", "x=1", "--at", "x=2"], "--at gives x twice"),
         (["graph", "x", "--at", "z=1"], "'z' is not a variable"),
         (["graph", "2*3"], "no variables"),
         (["graph", "x+y", "--at", "x=1,2,3", "--at", "y=1,2"], "do not fit together"),

@@ -63,9 +63,16 @@ def test_a_nested_list_is_a_matrix_and_shows_as_one(run_cli):
     [
         (
             "a=[[1,2],[3]]",
-            "error: --at a: the rows have different lengths (a matrix needs equal rows)",
+            "error: --at 'a=[[1,2],[3]]': ragged list '[[1,2],[3]]': its rows differ in length "
+            "or depth (a matrix needs rows of equal length)",
         ),
-        ("a=[1,2", "error: --at 'a=[1,2': a '[' is not closed by ']'"),
+        ("a=[1,2", "error: --at 'a=[1,2': the '[' at character 3 is not closed by ']'"),
+        ("a=", "error: --at 'a=': no value after 'a='"),
+        (
+            "a=[1,2],3",
+            "error: --at 'a=[1,2],3': a: give one list in brackets, or numbers "
+            "separated by commas, not both ('[1,2]')",
+        ),
         ("a=[]", "error: --at 'a=[]': an empty list has no values"),
     ],
 )

@@ -27,7 +27,7 @@ from gradx.commands.check.model import (
     Verdict,
 )
 from gradx.render.console import theme
-from gradx.render.numbers import fmt_error, fmt_value, json_number
+from gradx.render.numbers import fmt_array, fmt_error, fmt_value, json_number
 
 SCHEMA_VERSION = 1
 DIGITS = 8
@@ -222,27 +222,8 @@ def values_block(target: TargetResult) -> list[Any]:
 
 
 def _shaped(values: Sequence[float], shape: Sequence[int]) -> str:
-    """``[[1, 2],\n [3, 4]]``: a matrix one row per line, columns aligned; else one line."""
-    numbers = [f"{v:.6g}" for v in values]
-    if not shape:
-        return numbers[0]
-    if len(shape) == 2 and shape[0] > 1:
-        width = max(len(n) for n in numbers)
-        cols = shape[1]
-        rows = [
-            ", ".join(n.rjust(width) for n in numbers[r * cols : (r + 1) * cols])
-            for r in range(shape[0])
-        ]
-        return "[[" + "],\n [".join(rows) + "]]"
-    return _nested(numbers, shape)
-
-
-def _nested(numbers: Sequence[str], shape: Sequence[int]) -> str:
-    if len(shape) <= 1:
-        return "[" + ", ".join(numbers) + "]"
-    step = len(numbers) // shape[0] if shape[0] else 0
-    inner = (_nested(numbers[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0]))
-    return "[" + ", ".join(inner) + "]"
+    """``[[1, 2],\n [3, 4]]``: a matrix one row per line, columns aligned; a vector on one line."""
+    return fmt_array([f"{v:.6g}" for v in values], shape)
 
 
 def _indented(text: str) -> Padding:

@@ -26,7 +26,7 @@ from gradx.commands.graph.model import (
     TensorInfo,
     ViewItem,
 )
-from gradx.render.numbers import fmt_value
+from gradx.render.numbers import fmt_array, fmt_value
 
 NUMBER = re.compile(r"-?\d+(\.\d*)?(e-?\d+)?")
 MAX_LEAF_ROWS = 16  # beyond it: the first and last leaves, and a count
@@ -51,9 +51,13 @@ def graph_tree(graph: AutogradGraph, view: GraphView) -> Tree:
     """The tree: the output at the top, each node's inputs below it."""
     out = graph.output
     label = Text.assemble(("output", "bold"), f" {_tensor(out)}")
-    if out.values is not None:
-        label.append(f" = {_values(out)}")
+    shown = _values(out, rows=True) if out.values is not None else None
+    if shown is not None and "\n" not in shown:
+        label.append(f" = {shown}")
     label.append(f" · grad_fn={graph.output_grad_fn}" if graph.output_grad_fn else " · no grad_fn")
+    if shown is not None and "\n" in shown:
+        rows = shown.split("\n")  # a matrix below the label, its rows aligned
+        label.append("\n= " + "\n".join([rows[0], *("  " + r if r else "" for r in rows[1:])]))
     tree = Tree(label, guide_style="dim")
     if view.root is None and graph.output_leaf is not None:
         tree.add(Text(f"(no graph: the output is the input {graph.output_leaf} itself)"))
@@ -105,7 +109,9 @@ def _node_label(node: GraphNode, graph: AutogradGraph) -> Text:
         if leaf is not None:
             text.append(f" {_tensor(leaf.tensor)} · leaf, requires_grad")
             if leaf.grad is not None:
-                text.append(f" · grad {_values(leaf.grad)}", style="good")
+                grad = _values(leaf.grad, rows=True)
+                # A matrix goes below the label, one row per line, never wrapped mid-row.
+                text.append(f" · grad{chr(10) if chr(10) in grad else ' '}{grad}", style="good")
         return text
     if node.outputs:
         text.append(" → " + ", ".join(_tensor(t) for t in node.outputs))
@@ -260,20 +266,12 @@ def _shape(shape: Sequence[int]) -> str:
 
 
 def _values(info: TensorInfo, rows: bool = False) -> str:
-    """The values in their shape: ``[[1, 2], [3, 4]]``; with ``rows`` a matrix is one row per
-    line, its columns aligned."""
+    """The values in their shape: ``[[1, 2], [3, 4]]`` on one line; with ``rows`` as torch
+    prints them, a matrix one row per line with its columns aligned."""
     if info.values is not None:
         numbers = [fmt_value(v, 6) for v in info.values]
-        if not info.shape:
-            return numbers[0]
-        if rows and len(info.shape) == 2 and info.shape[0] > 1:
-            width = max(len(n) for n in numbers)
-            cols = info.shape[1]
-            lines = [
-                ", ".join(n.rjust(width) for n in numbers[r * cols : (r + 1) * cols])
-                for r in range(info.shape[0])
-            ]
-            return "[[" + "],\n [".join(lines) + "]]"
+        if rows or not info.shape:
+            return fmt_array(numbers, info.shape)
         return _nested(numbers, info.shape)
     if info.norm is not None:
         return f"‖·‖ = {fmt_value(info.norm, 6)}"

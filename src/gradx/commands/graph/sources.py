@@ -1,7 +1,7 @@
 """What ``gradx graph`` traces: an expression, or a target in a Python file (``file.py::NAME``).
 
 Expressions: every variable is a leaf tensor with ``requires_grad=True``, valued by ``--at``
-(``x=1.5``; ``x=0,1,2,3`` makes a vector; unset variables are 1). Files: the target and its
+(``x=1.5``; ``x=0,1,2,3`` makes a vector, ``a=[[1,2],[3,4]]`` a matrix; unset variables are 1). Files: the target and its
 inputs come from ``gradx check``'s own loader and input rules (``gradx.commands.check``: ``--at``,
 ``--shape``, the file's ``example_NAME()``, else seeded random values), so both commands see the
 same function called the same way; every floating input and module parameter is a leaf.
@@ -9,11 +9,11 @@ same function called the same way; every floating input and module parameter is 
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gradx.at_values import ALL, AtValue, merge_at, parse_one_value
 from gradx.commands.graph.model import AutogradGraph
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType
@@ -24,117 +24,36 @@ SEED = 0
 
 
 MAX_ELEMENTS = 10_000  # of one --at tensor
-MAX_NESTING = 8
 
 
 def expression_values(specs: Sequence[str], variables: Sequence[str]) -> dict[str, Any]:
-    """``--at`` as ``gradx check`` reads it: ``x=1.5``, ``x=0,1,2,3`` (a vector), ``x=1,y=2``,
-    and nested lists for matrices: ``a=[[1,2],[3,4]]`` (``x=[0,1,2,3]`` is the same vector).
+    """``--at`` in the one grammar of ``gradx.at_values``: ``x=1.5``, ``x=0,1,2,3`` (a vector),
+    ``x=1,y=2``, ``a=[[1,2],[3,4]]`` (a matrix), or a bare value for every variable.
 
-    A number after a name's values belongs to that name; a bare number needs one variable.
+    Each value comes back as a float or nested tuples of floats (what ``torch.tensor`` takes).
     """
-    found: dict[str, list[Any]] = {}
-    for spec in specs:
-        current: str | None = None
-        for token in _split_top_level(spec):
-            name, eq, text = token.partition("=")
-            if eq:
-                current = name.strip()
-                if current not in variables:
-                    known = ", ".join(variables)
-                    raise GradxError(f"--at {spec!r}: {current!r} is not a variable ({known})")
-                if current in found:
-                    raise GradxError(f"--at gives {current} twice")
-                found[current] = []
-            else:
-                text = name
-                if current is None:
-                    if len(variables) != 1:
-                        raise GradxError(
-                            f"--at {spec!r}: name the variables, as in --at {variables[0]}=1"
-                        )
-                    current = variables[0]
-                    found[current] = []
-            found[current].append(_value(text, spec, 0))
     values: dict[str, Any] = {}
-    for name, items in found.items():
-        if len(items) == 1:
-            values[name] = items[0]
-        elif any(isinstance(item, list) for item in items):
-            raise GradxError(f"--at {name}: give a list in brackets, or numbers, not both")
+    for value in merge_at(specs, variables):
+        _check_size(value, "--at " + value.name)
+        if value.name == ALL:
+            values.update({name: value.nested for name in variables if name not in values})
         else:
-            values[name] = items
-        _shape_of(values[name], name)
+            values[value.name] = value.nested
     return values
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split at commas outside brackets and parentheses (``[[1,2],[3,4]]``, ``atan2(1,2)``)."""
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in text:
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def _value(text: str, spec: str, depth: int) -> Any:
-    """A number, or a (nested) list of numbers written in brackets."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        if not stripped.endswith("]"):
-            raise GradxError(f"--at {spec!r}: a '[' is not closed by ']'")
-        if depth >= MAX_NESTING:
-            raise GradxError(f"--at {spec!r}: lists nested deeper than {MAX_NESTING}")
-        inner = stripped[1:-1]
-        if not inner.strip():
-            raise GradxError(f"--at {spec!r}: an empty list has no values")
-        return [_value(item, spec, depth + 1) for item in _split_top_level(inner)]
-    return _number(text, spec)
-
-
-def _shape_of(value: Any, name: str) -> tuple[int, ...]:
-    """The shape of a nested list; refuses ragged lists (rows of different lengths)."""
-    if not isinstance(value, list):
-        return ()
-    shapes = {_shape_of(item, name) for item in value}
-    if len(shapes) != 1:
-        raise GradxError(
-            f"--at {name}: the rows have different lengths (a matrix needs equal rows)"
-        )
-    shape = (len(value), *shapes.pop())
-    if math.prod(shape) > MAX_ELEMENTS:
-        raise GradxError(f"--at {name}: more than {MAX_ELEMENTS:,} values")
-    return shape
-
-
-def _number(text: str, spec: str) -> float:
-    from gradx.expression.parser import parse_constant as constant
-
-    if not text.strip():
-        raise GradxError(f"--at {spec!r}: a value is missing")
-    return constant(text, f"--at {spec!r}: the value {text.strip()!r}")
+def _check_size(value: AtValue, what: str) -> None:
+    if len(value.flat) > MAX_ELEMENTS:
+        raise GradxError(f"{what}: more than {MAX_ELEMENTS:,} values")
 
 
 def gradient_values(text: str | None) -> Any:
     """``--gradient 1,0,0,0`` or ``[[1,0],[0,1]]``: the vector backward() is given, or None."""
     if text is None:
         return None
-    items = [_value(item, f"--gradient {text}", 0) for item in _split_top_level(text)]
-    value = items[0] if len(items) == 1 else items
-    if len(items) > 1 and any(isinstance(item, list) for item in items):
-        raise GradxError("--gradient: give a list in brackets, or numbers, not both")
-    _shape_of(value, "--gradient")
-    return value
+    value = parse_one_value(text, "--gradient")
+    _check_size(value, "--gradient")
+    return value.nested
 
 
 def _check_frozen(frozen: Sequence[str], names: Sequence[str]) -> set[str]:
