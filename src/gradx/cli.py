@@ -273,7 +273,10 @@ def eval_command(
     at: Annotated[
         list[str] | None,
         typer.Option(
-            "--at", metavar="POINT", help="A point: x=1.5, x=1,y=2 or a bare 1.5. Repeatable."
+            "--at",
+            metavar="POINT",
+            help="Points: x=1.5, x=1,y=2, x=0,1,2 (a vector: three points; vectors pair up), "
+            "or a bare 1.5 for a one-variable expression. Repeatable.",
         ),
     ] = None,
     range_: Annotated[
@@ -468,7 +471,8 @@ def check_command(
         typer.Option(
             "--at",
             metavar="VALUES",
-            help="Input values: x=1.5, x=1,2,3 (a vector) or a bare 1.5 for all. Repeatable.",
+            help="Input values: x=1.5, x=0,1,2 (a vector), a=[[1,2],[3,4]] (a matrix) or a bare "
+            "1.5 for all. Repeatable.",
         ),
     ] = None,
     samples: Annotated[
@@ -653,7 +657,8 @@ def graph_command(
         typer.Option(
             "--at",
             metavar="VALUES",
-            help="Input values: x=1.5, x=0,1,2,3 (a vector) or x=1,y=2. Repeatable.",
+            help="Input values: x=1.5, x=0,1,2 (a vector), a=[[1,2],[3,4]] (a matrix), x=1,y=2 "
+            "or a bare 1.5 for all. Repeatable.",
         ),
     ] = None,
     shape: Annotated[
