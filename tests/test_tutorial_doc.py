@@ -27,6 +27,8 @@ def test_the_tutorial_covers_the_chapter():
     run = [command for command, _ in commands()]
     assert any("--plot" in c for c in run)  # f and f' plot
     assert any("graph" in c and "x=0,1,2,3" in c for c in run)  # non-scalar backward
+    assert any("graph" in c and "[[1,2],[3,4]]" in c for c in run)  # a matrix input
+    assert any("eval" in c and "x=0,pi/2,pi" in c for c in run)  # a vector is several points
     assert any("::detached" in c for c in run)
     assert any("::f " in c for c in run)  # control flow
     assert "relu" in text and "kink" in text.lower()
