@@ -111,7 +111,8 @@ def _node_label(node: GraphNode, graph: AutogradGraph) -> Text:
             if leaf.grad is not None:
                 grad = _values(leaf.grad, rows=True)
                 # A matrix goes below the label, one row per line, never wrapped mid-row.
-                text.append(f" · grad{chr(10) if chr(10) in grad else ' '}{grad}", style="good")
+                gap = "\n" if "\n" in grad else " "
+                text.append(f" · grad{gap}{grad}", style="good")
         return text
     if node.outputs:
         text.append(" → " + ", ".join(_tensor(t) for t in node.outputs))
