@@ -217,3 +217,14 @@ def test_check_refuses_a_ragged_matrix(run_cli, tmp_path):
         "or depth (a matrix needs rows of equal length)"
     ]
     assert result.stdout == ""
+
+
+def test_matrices_and_higher_tensors_print_as_torch_prints_them():
+    from gradx.render.numbers import fmt_array
+
+    assert fmt_array(["0", "4", "8", "12"], (4,)) == "[0, 4, 8, 12]"
+    assert fmt_array(["7", "11", "9", "13"], (2, 2)) == "[[ 7, 11],\n [ 9, 13]]"
+    assert fmt_array([str(n) for n in range(8)], (2, 2, 2)) == (
+        "[[[0, 1],\n  [2, 3]],\n\n [[4, 5],\n  [6, 7]]]"
+    )
+    assert fmt_array(["1.5"], ()) == "1.5"
