@@ -162,6 +162,16 @@ def test_graph_of_a_file_takes_a_matrix(run_cli, tmp_path):
     assert "[[ 7, 11]," in result.stdout and "[ 9, 13]]" in result.stdout
 
 
+def test_graph_of_a_file_refuses_an_unknown_name(run_cli, tmp_path):
+    script = tmp_path / "mm.py"
+    script.write_text(MATMUL)
+    result = run_cli("graph", f"{script}::f", "--at", "z=1")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: mm.py::f has no parameter named z (parameters: a)"
+    ]
+
+
 def test_graph_of_a_file_refuses_a_shape_that_disagrees(run_cli, tmp_path):
     script = tmp_path / "mm.py"
     script.write_text(MATMUL)

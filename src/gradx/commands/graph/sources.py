@@ -174,6 +174,13 @@ def _script_graph(
         target = found.targets[0]
     else:
         target = select(found, name)
+    known = [param.name for param in target.params]
+    unknown = sorted(spec.names() - set(known))
+    if unknown:
+        raise GradxError(
+            f"{path.name}::{target.name} has no parameter named {', '.join(unknown)} "
+            f"(parameters: {', '.join(known) or 'none'})"
+        )
     try:
         inputs = make_inputs(target, spec, seed=SEED, dtype=torch_dtype)
     except InputError as exc:
