@@ -276,7 +276,7 @@ def _value(
             f"{who}: give one list in brackets, or numbers separated by commas, "
             f"not both ({_short(listed)!r})"
         )
-    numbers = tuple(float(value) for value, _, _ in pieces)  # type: ignore[arg-type]
+    numbers = tuple(value for value, _, _ in pieces if isinstance(value, float))
     return AtValue(name, numbers, (len(numbers),), reader.text)
 
 
