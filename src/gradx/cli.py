@@ -348,18 +348,22 @@ def eval_command(
             "h = 1e-1 ... 1e-16, their errors against autograd, and where rounding takes over.",
         ),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Evaluate an expression and its derivatives; check autograd against sympy and finite differences.
 
     Examples: gradx eval "sin(x)" --range -6.28:6.28 · gradx eval "x^2*y" --at x=1,y=2 --order 2
     """
     with _user_errors():
+        from gradx.translations import resolve_lang
+
+        language = resolve_lang(lang)  # the table and plots; JSON and CSV stay English
         if quotient:
             if csv_path is not None:
                 raise GradxError("--csv is for the table of points; with --quotient use --json")
             raise _exit_for(
                 _difference_quotients(
-                    expression, at, range_, wrt, order, dtype, json_out, plot, save
+                    expression, at, range_, wrt, order, dtype, json_out, plot, save, language
                 )
             )
         from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
@@ -400,12 +404,13 @@ def eval_command(
             report = prepared.run(keep_all_rows=all_rows, on_rows=writers.sink)
             writers.finish(report)
         if not json_out and not csv_on_stdout:
-            print_table(report)
+            print_table(report, language)
         if plot or save is not None:
             from gradx.commands.eval.plot_data import collect_plot
             from gradx.render.eval_plot_output import emit_plots
 
-            emit_plots(collect_plot(request, prepared, overlay=overlay), terminal=plot, save=save)
+            plotted = collect_plot(request, prepared, overlay=overlay)
+            emit_plots(plotted, terminal=plot, save=save, lang=language)
     raise _exit_for(report, complete=report.exit_complete)
 
 
@@ -419,6 +424,7 @@ def _difference_quotients(
     json_out: bool,
     plot: bool,
     save: Path | None,
+    lang: str,
 ) -> QuotientReport:
     """``gradx eval EXPR --at X --quotient``: the table of difference quotients."""
     if plot and json_out:
@@ -441,7 +447,7 @@ def _difference_quotients(
         has_range=bool(ranges),
         order=order,
     )
-    emit_quotients(report, json_out=json_out, plot=plot, save=save)
+    emit_quotients(report, json_out=json_out, plot=plot, save=save, lang=lang)
     return report
 
 

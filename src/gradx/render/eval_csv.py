@@ -1,4 +1,7 @@
-"""``gradx eval --csv FILE``: the table as CSV, one row per point, written atomically."""
+"""``gradx eval --csv FILE``: the table as CSV, one row per point, written atomically.
+
+CSV is a machine format: its column names, statuses and notes are English whatever ``--lang``
+says."""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from collections.abc import Sequence
 from typing import IO
 
 from gradx.commands.eval.model import EvalHeader, PointResult, key_text
+
+
+def _note(row: PointResult) -> str:
+    return "" if row.note is None else str(row.note)
 
 
 def _columns(header: EvalHeader) -> list[str]:
@@ -42,5 +49,5 @@ class CsvStream:
                 ]
                 if not self.single:
                     cells.append(d.status.value)
-            cells += ["" if row.error is None else row.error, row.status.value, row.note]
+            cells += ["" if row.error is None else row.error, row.status.value, _note(row)]
             self.writer.writerow(cells)

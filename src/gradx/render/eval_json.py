@@ -1,4 +1,6 @@
-"""``gradx eval --json``: one JSON document, streamed point by point."""
+"""``gradx eval --json``: one JSON document, streamed point by point.
+
+JSON is a machine format: its notes are English whatever ``--lang`` says (``str(phrase)``)."""
 
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ def point_fields(row: PointResult) -> dict[str, Any]:
         "error": json_number(row.error),
         "status": row.status.value,
         "statuses": {key_text(d.key): d.status.value for d in row.derivatives},
-        "note": row.note,
+        "note": "" if row.note is None else str(row.note),  # English: a machine format
     }
 
 

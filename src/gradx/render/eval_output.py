@@ -69,9 +69,9 @@ def eval_writers(
         yield writers
 
 
-def print_table(report: EvalReport) -> None:
-    """The rich table and summary on stdout."""
+def print_table(report: EvalReport, lang: str = "en") -> None:
+    """The rich table and summary on stdout, in ``lang``."""
     from gradx.render.console import stdout_console
     from gradx.render.eval_table import render_report
 
-    render_report(report, stdout_console())
+    render_report(report, stdout_console(), lang)

@@ -3,6 +3,9 @@
 matplotlib is imported here only, with the non-interactive Agg backend, and the file is written
 atomically: a reader sees the old file or the finished picture, never half of one. Draws only
 what ``gradx.commands.eval.plot_data`` computed.
+
+Chinese labels need a font with Chinese glyphs: the first of ``CJK_FONTS`` matplotlib knows is
+used; with none installed the picture keeps English labels (``picture_lang``), and the CLI says so.
 """
 
 from __future__ import annotations
@@ -14,9 +17,25 @@ from typing import Any
 
 from gradx.atomic_file import atomic_write
 from gradx.commands.eval.model import LinePlot, Panel, Plot, SurfacePlot
+from gradx.render.eval_plot_terminal import GAP_LABEL, MARK_LABELS, curve_label
 from gradx.render.numbers import fmt_value
+from gradx.translations import translate
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+# Fonts with Chinese glyphs, as Linux (Noto, Source Han, WenQuanYi), macOS and Windows name them.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "PingFang SC",
+    "Heiti SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "Noto Sans CJK JP",
+    "AR PL UMing CN",
+)
 PANEL_SIZE = (8.0, 3.2)  # inches per stacked panel
 DPI = 120
 SOURCE_STYLE: dict[str, dict[str, Any]] = {
@@ -33,27 +52,66 @@ MARK_STYLE = {
 }
 
 
-def save_plot(plot: Plot, path: Path) -> None:
-    """Draw the plot and write it to ``path``; the format follows the suffix."""
-    figure = draw_figure(plot)
-    try:
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format=FORMATS[path.suffix.lower()], dpi=DPI)
-    finally:
-        import matplotlib.pyplot as plt
+def cjk_font() -> str | None:
+    """The name of an installed font with Chinese glyphs that matplotlib can use, if any."""
+    from matplotlib import font_manager
 
-        plt.close(figure)
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
 
 
-def draw_figure(plot: Plot):
-    """A matplotlib Figure of the plot (not shown, not saved)."""
+def picture_lang(lang: str) -> str:
+    """The language a saved picture can be labelled in: ``lang``, or English when ``lang``
+    needs glyphs no installed font has."""
+    return lang if lang == "en" or cjk_font() is not None else "en"
+
+
+def font_notice(lang: str) -> str | None:
+    """What to tell the reader when the picture cannot be labelled in ``lang`` (None if it can)."""
+    if picture_lang(lang) == lang:
+        return None
+    return translate(
+        "no font with Chinese glyphs found: the picture's labels stay English "
+        "(install one such as Noto Sans CJK SC)",
+        lang,
+    )
+
+
+def font_settings(lang: str) -> dict[str, Any]:
+    """matplotlib settings that draw the Chinese glyphs of ``lang`` (none for English)."""
+    font = cjk_font() if lang != "en" else None
+    if font is None:
+        return {}
+    # Latin letters and math symbols from DejaVu, Chinese from the CJK font.
+    return {"font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False}
+
+
+def save_plot(plot: Plot, path: Path, lang: str = "en") -> None:
+    """Draw the plot (labels in ``lang`` where a font allows) and write it to ``path``; the
+    format follows the suffix."""
+    import matplotlib
+
+    lang = picture_lang(lang)
+    with matplotlib.rc_context(font_settings(lang)):
+        figure = draw_figure(plot, lang)
+        try:
+            with atomic_write(path, "wb") as handle:
+                figure.savefig(handle, format=FORMATS[path.suffix.lower()], dpi=DPI)
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+
+
+def draw_figure(plot: Plot, lang: str = "en"):
+    """A matplotlib Figure of the plot (not shown, not saved), its words in ``lang``."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
     if isinstance(plot, SurfacePlot):
-        return _surface_figure(plt, plot)
+        return _surface_figure(plt, plot, lang)
     rows = len(plot.panels)
     figure, axes = plt.subplots(
         rows,
@@ -64,13 +122,20 @@ def draw_figure(plot: Plot):
         layout="constrained",
     )
     for ax, panel in zip(axes[:, 0], plot.panels, strict=True):
-        _draw_panel(ax, panel, plot)
+        _draw_panel(ax, panel, plot, lang)
     axes[-1, 0].set_xlabel(_x_label(plot))
-    figure.suptitle(f"gradx eval {plot.expression!r}: f and its derivatives ({plot.points} points)")
+    figure.suptitle(
+        translate(
+            "gradx eval {expression}: f and its derivatives ({count} points)",
+            lang,
+            expression=repr(plot.expression),
+            count=plot.points,
+        )
+    )
     return figure
 
 
-def _draw_panel(ax, panel: Panel, plot: LinePlot) -> None:
+def _draw_panel(ax, panel: Panel, plot: LinePlot, lang: str) -> None:
     ax.set_title(panel.title, fontsize=10)
     ax.set_ylabel(panel.ylabel)
     ax.set_xlim(plot.start, plot.stop)
@@ -82,23 +147,24 @@ def _draw_panel(ax, panel: Panel, plot: LinePlot) -> None:
             # A derivative jumps at a kink (or autograd's value there is an outlier): leave a
             # gap at the marked point rather than join it to both sides.
             ys = [math.nan if x in special else y for x, y in zip(curve.x, ys, strict=True)]
-        ax.plot(curve.x, ys, label=curve.label, **SOURCE_STYLE[curve.source])
+        ax.plot(curve.x, ys, label=curve_label(curve, lang), **SOURCE_STYLE[curve.source])
     if panel is plot.panels[0]:
         for number, (start, stop) in enumerate(plot.domain_gaps):
             ax.axvspan(
                 start,
                 stop,
                 color="0.85",
-                label="no value (domain)" if number == 0 else None,
+                label=translate(GAP_LABEL, lang) if number == 0 else None,
             )
     for marks in panel.marks:
-        ax.plot(marks.x, marks.y, linestyle="none", label=marks.kind, **MARK_STYLE[marks.kind])
+        label = translate(MARK_LABELS[marks.kind], lang)
+        ax.plot(marks.x, marks.y, linestyle="none", label=label, **MARK_STYLE[marks.kind])
     if panel.ylim is not None:
         ax.set_ylim(*panel.ylim)
     ax.legend(loc="best", fontsize=8)
 
 
-def _surface_figure(plt, plot: SurfacePlot):
+def _surface_figure(plt, plot: SurfacePlot, lang: str):
     figure, ax = plt.subplots(figsize=(7.5, 6.0), layout="constrained")
     values = [[v if math.isfinite(v) else math.nan for v in row] for row in plot.values]
     mesh = ax.pcolormesh(plot.xs, plot.ys, values, shading="auto", cmap="viridis")
@@ -114,13 +180,13 @@ def _surface_figure(plt, plot: SurfacePlot):
     ]
     if arrows:
         x, y, u, v = zip(*arrows, strict=True)
-        ax.quiver(x, y, u, v, color="red", angles="xy", label="gradient ∇f (autograd)")
+        label = translate("gradient ∇f (autograd)", lang)
+        ax.quiver(x, y, u, v, color="red", angles="xy", label=label)
     ax.set_xlabel(plot.x_name)
     ax.set_ylabel(plot.y_name)
     fixed = ", ".join(f"{n} = {fmt_value(v, 6)}" for n, v in plot.fixed)
-    ax.set_title(
-        f"f = {plot.expression}" + (f"  ({fixed})" if fixed else "") + ": heatmap, contours, ∇f"
-    )
+    what = f"f = {plot.expression}" + (f"  ({fixed})" if fixed else "")
+    ax.set_title(translate("{function}: heatmap, contours, ∇f", lang, function=what))
     ax.legend(loc="upper right", fontsize=8)
     return figure
 

@@ -2,7 +2,8 @@
 
 One panel per curve family (f, f', f''...), stacked on a shared x axis, as wide as the terminal.
 Without colours (a pipe, ``NO_COLOR``) the curves stay apart by their markers. Draws only what
-``gradx.commands.eval.plot_data`` computed.
+``gradx.commands.eval.plot_data`` computed. Titles, legends and the caption are said in ``lang``;
+widths are counted in terminal cells (a Chinese character takes two).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from gradx.commands.eval.model import Curve, LinePlot, Panel
+from gradx.commands.eval.model import Curve, LinePlot, Panel, PlotNote
+from gradx.render.eval_table import STATUS_WORDS
 from gradx.render.numbers import fmt_value
+from gradx.translations import N_, translate
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -24,17 +27,38 @@ REFERENCE_SYMBOLS = {"symbolic": "s", "numeric": "n"}
 # Extra derivatives of one order (several variables) when colours cannot tell them apart.
 PLAIN_LINE_MARKERS = ("braille", "•", "+", "∘", "×")
 GAP_SYMBOL = "░"
+NO_LINE_START = "，。；：、）！？"  # Chinese punctuation stays with the character before it
+# What the legend calls each kind of mark and each source of a curve.
+MARK_LABELS = {
+    "kink": N_("kink"),
+    "mismatch": N_("mismatch"),
+    "inconclusive": N_("inconclusive"),
+    "no derivative": N_("no derivative"),
+}
+SOURCE_LABELS = {
+    "autograd": N_("autograd"),
+    "symbolic": N_("symbolic"),
+    "numeric": N_("numeric"),
+}
+GAP_LABEL = N_("no value (domain)")
 
 
-def print_line_plot(plot: LinePlot, console: Console) -> None:
+def curve_label(curve: Curve, lang: str) -> str:
+    """``f``, ``f' autograd``, ``∂f/∂x symbolic``: the curve and where its values come from."""
+    if curve.source == "value":
+        return curve.label
+    return f"{curve.label} {translate(SOURCE_LABELS[curve.source], lang)}"
+
+
+def print_line_plot(plot: LinePlot, console: Console, lang: str = "en") -> None:
     """Print the plot at the console's width, in colour when the console has colours."""
     colorless = console.color_system is None or console.no_color
-    text = render_line_plot(plot, width=console.width, colorless=colorless)
+    text = render_line_plot(plot, width=console.width, colorless=colorless, lang=lang)
     console.file.write(text + "\n")
     console.file.flush()
 
 
-def render_line_plot(plot: LinePlot, *, width: int, colorless: bool) -> str:
+def render_line_plot(plot: LinePlot, *, width: int, colorless: bool, lang: str = "en") -> str:
     """The whole picture as text: the stacked panels, then a line per special point."""
     import plotext
 
@@ -50,29 +74,32 @@ def render_line_plot(plot: LinePlot, *, width: int, colorless: bool) -> str:
     for number, panel in enumerate(plot.panels, start=1):
         # plotext has no 1x1 grid of subplots: a single panel (--overlay) is the figure
         sub = fig.subplot(number, 1) if rows > 1 else fig
-        _draw_panel(sub, panel, plot, width=width, colorless=colorless)
+        _draw_panel(sub, panel, plot, width=width, colorless=colorless, lang=lang)
         if number == rows:
             sub.label(_x_label(plot), axis="x")
     picture = fig.build().string(colorless=colorless)
     fig.clear()
     lines = [line.rstrip() for line in picture.splitlines()]
-    return "\n".join([*lines, *_caption(plot, width)])
+    return "\n".join([*lines, *_caption(plot, width, lang)])
 
 
-def _draw_panel(sub, panel: Panel, plot: LinePlot, *, width: int, colorless: bool) -> None:
+def _draw_panel(
+    sub, panel: Panel, plot: LinePlot, *, width: int, colorless: bool, lang: str
+) -> None:
     series = _series_count(panel, plot)
     title = panel.title
     if series == 1 and panel.curves and panel.curves[0].source == "autograd":
-        title += "   (autograd)"
+        title += translate("   (autograd)", lang)
     sub.title(_fit(title, width))
     sub.ruler("x").lim(plot.start, plot.stop)
     sub.ruler("x").ticks(*_ticks(plot.start, plot.stop))
     if panel.ylim is None:
-        sub.text((plot.start + plot.stop) / 2, 0, "no finite values to draw", alignment="center")
+        empty = translate("no finite values to draw", lang)
+        sub.text((plot.start + plot.stop) / 2, 0, empty, alignment="center")
         return
     lo, hi = panel.ylim
     if series > 1:
-        hi = _place_legend(sub, panel, plot, width, lo, hi)
+        hi = _place_legend(sub, panel, plot, width, lo, hi, lang)
     sub.ruler("y").lim(lo, hi)
     special = {x for marks in panel.marks for x in marks.x}
     line_index = 0
@@ -85,16 +112,17 @@ def _draw_panel(sub, panel: Panel, plot: LinePlot, *, width: int, colorless: boo
             # A derivative jumps at a kink (or autograd's value there is an outlier): the line
             # stops at the marked point rather than join it to both sides.
             breaks = special if curve.source == "autograd" else set()
-            _draw_line(sub, curve, marker, lo, hi, breaks, labelled=series > 1)
+            label = curve_label(curve, lang)
+            _draw_line(sub, curve, label, marker, lo, hi, breaks, labelled=series > 1)
         else:
-            _draw_points(
-                sub, curve.x, curve.y, REFERENCE_SYMBOLS[curve.source], curve.label, lo, hi
-            )
+            symbol = REFERENCE_SYMBOLS[curve.source]
+            _draw_points(sub, curve.x, curve.y, symbol, curve_label(curve, lang), lo, hi)
     if panel is plot.panels[0]:
         for gap in plot.domain_gaps:
-            _draw_gap(sub, gap, plot, lo, hi)
+            _draw_gap(sub, gap, plot, lo, hi, translate(GAP_LABEL, lang))
     for marks in panel.marks:
-        _draw_points(sub, marks.x, marks.y, MARK_SYMBOLS[marks.kind], marks.kind, lo, hi)
+        label = translate(MARK_LABELS[marks.kind], lang)
+        _draw_points(sub, marks.x, marks.y, MARK_SYMBOLS[marks.kind], label, lo, hi)
 
 
 def _series_count(panel: Panel, plot: LinePlot) -> int:
@@ -113,6 +141,7 @@ def _ticks(start: float, stop: float, count: int = 7) -> tuple[list[float], list
 def _draw_line(
     sub,
     curve: Curve,
+    label: str,
     marker: str,
     lo: float,
     hi: float,
@@ -126,7 +155,7 @@ def _draw_line(
         if len(xs) > 1:
             signal.lines()
         if labelled:
-            signal.label(curve.label)
+            signal.label(label)
             labelled = False
         sub.draw(signal)
 
@@ -142,16 +171,18 @@ def _draw_points(
     sub.draw(signal)
 
 
-def _draw_gap(sub, gap: tuple[float, float], plot: LinePlot, lo: float, hi: float) -> None:
+def _draw_gap(
+    sub, gap: tuple[float, float], plot: LinePlot, lo: float, hi: float, label: str
+) -> None:
     """Shade an x interval where f has no value, along the bottom of the panel."""
     start, stop = gap
     band = (hi - lo) * 0.06
     signal = sub.rectangle(x=(start, stop), y=(lo, lo + band), marker=GAP_SYMBOL, lines=True)
     sub.draw(signal)
     if plot.domain_gaps[0] == gap:
-        label = sub.signal([start], [lo], marker=GAP_SYMBOL)
-        label.label("no value (domain)")
-        sub.draw(label)
+        legend = sub.signal([start], [lo], marker=GAP_SYMBOL)
+        legend.label(label)
+        sub.draw(legend)
 
 
 def _segments(
@@ -170,17 +201,22 @@ def _segments(
         yield run_x, run_y
 
 
-def _place_legend(sub, panel: Panel, plot: LinePlot, width: int, lo: float, hi: float) -> float:
+def _place_legend(
+    sub, panel: Panel, plot: LinePlot, width: int, lo: float, hi: float, lang: str
+) -> float:
     """Put the legend in a corner the curves leave free; else make room above them.
 
     Returns the upper y limit to use (raised when room had to be made).
     """
-    labels = [c.label for c in panel.curves] + [m.kind for m in panel.marks]
+    from rich.cells import cell_len
+
+    labels = [curve_label(c, lang) for c in panel.curves]
+    labels += [translate(MARK_LABELS[m.kind], lang) for m in panel.marks]
     if plot.domain_gaps and panel is plot.panels[0]:
-        labels.append("no value (domain)")
+        labels.append(translate(GAP_LABEL, lang))
     canvas_cols = max(width - 8, 10)
     canvas_rows = PANEL_HEIGHT - 4
-    frac_x = min((max(len(t) for t in labels) + 6) / canvas_cols, 1.0)
+    frac_x = min((max(cell_len(t) for t in labels) + 6) / canvas_cols, 1.0)
     frac_y = min((2 * len(labels) + 3) / canvas_rows, 0.9)
     span_x, span_y = plot.stop - plot.start, hi - lo
     series_xy = [(c.x, c.y) for c in panel.curves] + [(m.x, m.y) for m in panel.marks]
@@ -215,30 +251,104 @@ def _x_label(plot: LinePlot) -> str:
     return plot.variable + (f"   ({fixed})" if fixed else "")
 
 
-def _caption(plot: LinePlot, width: int) -> list[str]:
+def _caption(plot: LinePlot, width: int, lang: str) -> list[str]:
     """What the picture cannot say: how many points, the gaps and the special points."""
-    import textwrap
-
     lines = [
-        f"{plot.points} points from {plot.variable} = {fmt_value(plot.start, 6)} "
-        f"to {fmt_value(plot.stop, 6)}."
+        translate(
+            "{count} points from {variable} = {start} to {stop}.",
+            lang,
+            count=plot.points,
+            variable=plot.variable,
+            start=fmt_value(plot.start, 6),
+            stop=fmt_value(plot.stop, 6),
+        )
     ]
     for start, stop in plot.domain_gaps:
-        where = (
-            f"at {plot.variable} = {fmt_value(start, 6)}"
-            if start == stop
-            else f"for {fmt_value(start, 6)} ≤ {plot.variable} ≤ {fmt_value(stop, 6)}"
-        )
-        lines.append(f"{GAP_SYMBOL} no value {where} (outside the domain)")
-    lines.extend(plot.notes)
+        if start == stop:
+            said = translate(
+                "{symbol} no value at {variable} = {x} (outside the domain)",
+                lang,
+                symbol=GAP_SYMBOL,
+                variable=plot.variable,
+                x=fmt_value(start, 6),
+            )
+        else:
+            said = translate(
+                "{symbol} no value for {start} ≤ {variable} ≤ {stop} (outside the domain)",
+                lang,
+                symbol=GAP_SYMBOL,
+                start=fmt_value(start, 6),
+                variable=plot.variable,
+                stop=fmt_value(stop, 6),
+            )
+        lines.append(said)
+    lines.extend(_note_line(note, lang) for note in plot.notes)
     if plot.hidden_notes:
-        lines.append(f"... and {plot.hidden_notes} more special points (see the table or --json)")
+        lines.append(
+            translate(
+                "... and {count} more special points (see the table or --json)",
+                lang,
+                count=plot.hidden_notes,
+            )
+        )
     wrapped: list[str] = []
     for line in lines:
-        wrapped.extend(textwrap.wrap(line, width=width, subsequent_indent="  "))
+        wrapped.extend(wrap_cells(line, width, indent="  "))
     return wrapped
 
 
+def _note_line(note: PlotNote, lang: str) -> str:
+    """``x = 0: nondifferentiable — kink: ...``."""
+    at = ", ".join(f"{name} = {fmt_value(value, 6)}" for name, value in note.at)
+    status = translate(STATUS_WORDS[note.status], lang)
+    if note.note is None:
+        return translate("{point}: {status}", lang, point=at, status=status)
+    return translate(
+        "{point}: {status} — {note}", lang, point=at, status=status, note=note.note.in_lang(lang)
+    )
+
+
+def wrap_cells(line: str, width: int, *, indent: str = "") -> list[str]:
+    """``line`` wrapped to ``width`` terminal cells, later lines indented.
+
+    Text of narrow characters is wrapped by ``textwrap`` at spaces (and hyphens); text with
+    double-width characters (Chinese) by cells: at spaces where it can, between the wide
+    characters where it must, never inside a run of narrow ones (a number) that fits a line.
+    """
+    import textwrap
+
+    from rich.cells import cell_len
+
+    if cell_len(line) == len(line):
+        return textwrap.wrap(line, width=width, subsequent_indent=indent)
+    # Break points: after a space, and on either side of a wide character.
+    pieces: list[str] = []
+    for char in line:
+        wide = cell_len(char) > 1
+        if pieces and char in NO_LINE_START:
+            pieces[-1] += char
+        elif not pieces or wide or pieces[-1].endswith(" ") or cell_len(pieces[-1][-1]) > 1:
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    lines: list[str] = []
+    current = ""
+    for piece in pieces:
+        limit = width - (cell_len(indent) if lines else 0)
+        if current and cell_len(current + piece.rstrip()) > limit:
+            lines.append(current.rstrip())
+            current = piece.lstrip()
+        else:
+            current += piece
+    if current.strip():
+        lines.append(current.rstrip())
+    return [line if i == 0 else indent + line for i, line in enumerate(lines)]
+
+
 def _fit(text: str, width: int) -> str:
+    from rich.cells import cell_len, set_cell_size
+
     limit = max(10, width - 4)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if cell_len(text) <= limit:
+        return text
+    return set_cell_size(text, limit - 1) + "…"

@@ -1,4 +1,9 @@
-"""``gradx eval``'s table: the expression and derivatives, one row per point, notes, summary."""
+"""``gradx eval``'s table: the expression and derivatives, one row per point, notes, summary.
+
+Every word is a template said in the report's language (``lang``, ``zh/eval.toml``). In Chinese
+each status is a Chinese word (``STATUS_WORDS``); the summary line gives the English id next to
+it once, e.g. ``不可微 (nondifferentiable)``: the word JSON, CSV and the docs use.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from rich.text import Text
 
 from gradx.commands.eval.model import EvalReport, PointResult, Status, key_label
 from gradx.render.numbers import TABLE_DIGITS, fmt_error, fmt_value
+from gradx.translations import N_, translate
 
 MAX_FORMULA = 600  # characters of a derivative shown above the table
 
@@ -20,18 +26,42 @@ STATUS_STYLE = {
     Status.MISMATCH: "mismatch",
 }
 
+# The status words as the reader sees them (the JSON keeps ``Status.value``).
+STATUS_WORDS = {
+    Status.OK: N_("ok"),
+    Status.NONDIFFERENTIABLE: N_("nondifferentiable"),
+    Status.DOMAIN: N_("domain"),
+    Status.INCONCLUSIVE: N_("inconclusive"),
+    Status.MISMATCH: N_("mismatch"),
+}
 
-def render_report(report: EvalReport, console: Console) -> None:
-    """Print the whole report: formulas, table, notes and the summary line."""
-    console.print(formulas(report))
-    console.print(table(report, console))
-    notes = notes_table(report)
+# Column names (the variables and f are names, the same in every language).
+COLUMNS = {
+    "derivative": N_("derivative"),
+    "autograd": N_("autograd"),
+    "symbolic": N_("symbolic"),
+    "numeric": N_("numeric"),
+    "error": N_("error"),
+    "status": N_("status"),
+}
+
+
+def status_text(status: Status, lang: str) -> Text:
+    """A status in its colour, in ``lang``."""
+    return Text(translate(STATUS_WORDS[status], lang), style=STATUS_STYLE[status])
+
+
+def render_report(report: EvalReport, console: Console, lang: str = "en") -> None:
+    """Print the whole report in ``lang``: formulas, table, notes and the summary line."""
+    console.print(formulas(report, lang))
+    console.print(table(report, console, lang))
+    notes = notes_table(report, lang)
     if notes is not None:
         console.print(notes)
-    console.print(summary_line(report))
+    console.print(summary_line(report, lang))
 
 
-def formulas(report: EvalReport) -> Group:
+def formulas(report: EvalReport, lang: str = "en") -> Group:
     """``f(x) = ...`` and each derivative, as sympy computed them."""
     h = report.header
     args = ", ".join(h.variables)
@@ -40,7 +70,10 @@ def formulas(report: EvalReport) -> Group:
         lines.append(Text(f"{' ' * (len(args) + 4)}= {h.expression_pretty}", style="dim"))
     for key, text in zip(h.keys, h.derivatives_pretty, strict=True):
         if len(text) > MAX_FORMULA:
-            text = f"{text[:MAX_FORMULA]}… ({len(text):,} characters; --json has all of it)"
+            cut = translate(
+                "({count} characters; --json has all of it)", lang, count=f"{len(text):,}"
+            )
+            text = f"{text[:MAX_FORMULA]}… {cut}"
         label = key_label(key, h.variables)
         shown = f"{label}({args})" if len(h.variables) == 1 else label
         lines.append(Text.assemble((shown, "bold"), " = ", text))
@@ -56,27 +89,39 @@ def _squash(text: str) -> str:
 DROPPABLE = (("numeric",), ("numeric", "symbolic"))
 
 
-def table(report: EvalReport, console: Console | None = None) -> Table:
+def table(report: EvalReport, console: Console | None = None, lang: str = "en") -> Table:
     """One row per point (per point and derivative when there are several derivatives).
 
     A number is never wrapped: when the table is wider than ``console``, the reference columns
     are left out (the caption says so), and when even that is too wide each point becomes a
     block of ``name value`` lines.
     """
-    grid = _grid(report, dropped=())
+    grid = _grid(report, (), lang)
     if console is None or _fits(grid, console):
         return grid
     for dropped in DROPPABLE:
-        grid = _grid(report, dropped)
+        grid = _grid(report, dropped, lang)
         if _fits(grid, console):
-            them = "them" if len(dropped) > 1 else "it"
-            grid.caption = _join_caption(
-                grid.caption,
-                f"{', '.join(dropped)} left out at {console.width} columns (--json has {them})",
-            )
+            names = [translate(COLUMNS[name], lang) for name in dropped]
+            if len(names) == 1:
+                said = translate(
+                    "{column} left out at {width} columns (--json has it)",
+                    lang,
+                    column=names[0],
+                    width=console.width,
+                )
+            else:
+                said = translate(
+                    "{first}, {second} left out at {width} columns (--json has them)",
+                    lang,
+                    first=names[0],
+                    second=names[1],
+                    width=console.width,
+                )
+            grid.caption = _join_caption(grid.caption, said)
             grid.caption_justify = "left"
             return grid
-    return _vertical(report)
+    return _vertical(report, lang)
 
 
 def _fits(grid: Table, console: Console) -> bool:
@@ -91,7 +136,7 @@ def _join_caption(first: object, second: str) -> str:
     return f"{first}\n{second}" if first else second
 
 
-def _grid(report: EvalReport, dropped: tuple[str, ...]) -> Table:
+def _grid(report: EvalReport, dropped: tuple[str, ...], lang: str) -> Table:
     h = report.header
     digits = TABLE_DIGITS
     several = len(h.keys) > 1
@@ -101,11 +146,11 @@ def _grid(report: EvalReport, dropped: tuple[str, ...]) -> Table:
         grid.add_column(name, justify="right", no_wrap=True)
     grid.add_column("f", justify="right", no_wrap=True)
     if several:
-        grid.add_column("derivative", no_wrap=True)
+        grid.add_column(translate(COLUMNS["derivative"], lang), no_wrap=True)
     references = [name for name in ("autograd", "symbolic", "numeric") if name not in dropped]
     for name in (*references, "error"):
-        grid.add_column(name, justify="right", no_wrap=True)
-    grid.add_column("status", no_wrap=True)
+        grid.add_column(translate(COLUMNS[name], lang), justify="right", no_wrap=True)
+    grid.add_column(translate(COLUMNS["status"], lang), no_wrap=True)
     for row in report.rows:
         cells_point = [fmt_value(v, digits) for _, v in row.at] + [fmt_value(row.value, digits)]
         for k, d in enumerate(row.derivatives):
@@ -117,21 +162,23 @@ def _grid(report: EvalReport, dropped: tuple[str, ...]) -> Table:
                 *middle,
                 *(_cell(name, values[name], digits) for name in references),
                 fmt_error(d.error),
-                Text(d.status.value, style=STATUS_STYLE[d.status]),
+                status_text(d.status, lang),
             )
     if report.hidden_rows:
-        grid.caption = _hidden_caption(report)
+        grid.caption = _hidden_caption(report, lang)
     return grid
 
 
-def _hidden_caption(report: EvalReport) -> str:
-    return (
-        f"{report.hidden_rows:,} more rows not shown (the first non-ok rows, the worst "
-        "errors and both ends are shown); --all prints every row"
+def _hidden_caption(report: EvalReport, lang: str) -> str:
+    return translate(
+        "{count} more rows not shown (the first non-ok rows, the worst errors and both ends "
+        "are shown); --all prints every row",
+        lang,
+        count=f"{report.hidden_rows:,}",
     )
 
 
-def _vertical(report: EvalReport) -> Table:
+def _vertical(report: EvalReport, lang: str) -> Table:
     """Each point as a block of ``name value`` lines, for terminals too narrow for columns."""
     h = report.header
     digits = TABLE_DIGITS
@@ -155,11 +202,14 @@ def _vertical(report: EvalReport) -> Table:
                 ("numeric", d.numeric),
             )
             for name, number in columns:
-                blocks.add_row(f"{indent}{name}", _cell(name, number, digits))
-            blocks.add_row(f"{indent}error", fmt_error(d.error))
-            blocks.add_row(f"{indent}status", Text(d.status.value, style=STATUS_STYLE[d.status]))
+                label = translate(COLUMNS[name], lang)
+                blocks.add_row(f"{indent}{label}", _cell(name, number, digits))
+            blocks.add_row(f"{indent}{translate(COLUMNS['error'], lang)}", fmt_error(d.error))
+            blocks.add_row(
+                f"{indent}{translate(COLUMNS['status'], lang)}", status_text(d.status, lang)
+            )
     if report.hidden_rows:
-        blocks.caption = _hidden_caption(report)
+        blocks.caption = _hidden_caption(report, lang)
     blocks.caption_justify = "left"
     return blocks
 
@@ -171,17 +221,24 @@ def _cell(column: str, value: float | None, digits: int) -> str:
     return fmt_value(value, digits)
 
 
-def notes_table(report: EvalReport) -> Table | None:
+def notes_table(report: EvalReport, lang: str = "en") -> Table | None:
     """Why each non-ok row got its status."""
-    rows = [r for r in report.rows if r.note]
+    rows = [r for r in report.rows if r.note is not None]
     if not rows:
         return None
-    notes = Table(show_header=False, box=None, pad_edge=False, title="notes", title_justify="left")
+    notes = Table(
+        show_header=False,
+        box=None,
+        pad_edge=False,
+        title=translate("notes", lang),
+        title_justify="left",
+    )
     notes.add_column(no_wrap=True)
     notes.add_column(no_wrap=True)
     notes.add_column(overflow="fold")
     for row in rows:
-        notes.add_row(_where(row), Text(row.status.value, style=STATUS_STYLE[row.status]), row.note)
+        said = row.note.in_lang(lang) if row.note is not None else ""
+        notes.add_row(_where(row), status_text(row.status, lang), said)
     return notes
 
 
@@ -189,28 +246,43 @@ def _where(row: PointResult) -> str:
     return ", ".join(f"{name} = {fmt_value(value, TABLE_DIGITS)}" for name, value in row.at)
 
 
-def summary_line(report: EvalReport) -> Text:
+def summary_line(report: EvalReport, lang: str = "en") -> Text:
     """``13 points: 13 ok, ...; worst error 2.2e-16 at x = 1``."""
     s = report.summary
-    text = Text(f"{s.points:,} point{'s' if s.points != 1 else ''}: ")
+    count = f"{s.points:,}"
+    if s.points == 1:
+        text = Text(translate("{count} point: ", lang, count=count))
+    else:
+        text = Text(translate("{count} points: ", lang, count=count))
     parts = [
-        (s.ok, "ok", Status.OK),
-        (s.nondifferentiable, "nondifferentiable", Status.NONDIFFERENTIABLE),
-        (s.domain, "domain", Status.DOMAIN),
+        (s.ok, Status.OK),
+        (s.nondifferentiable, Status.NONDIFFERENTIABLE),
+        (s.domain, Status.DOMAIN),
         # only when it happens: most runs check every point
-        *([(s.inconclusive, "inconclusive", Status.INCONCLUSIVE)] if s.inconclusive else []),
-        (s.mismatch, "mismatch", Status.MISMATCH),
+        *([(s.inconclusive, Status.INCONCLUSIVE)] if s.inconclusive else []),
+        (s.mismatch, Status.MISMATCH),
     ]
-    for i, (count, word, status) in enumerate(parts):
+    for i, (number, status) in enumerate(parts):
         if i:
-            text.append(", ")
-        text.append(f"{count:,} {word}", style=STATUS_STYLE[status] if count else "dim")
+            text.append(translate(", ", lang))
+        word = translate(STATUS_WORDS[status], lang)
+        if lang != "en":  # the English id once, for searching the docs and the JSON
+            word = f"{word} ({status.value})"
+        said = translate("{count} {status}", lang, count=f"{number:,}", status=word)
+        text.append(said, style=STATUS_STYLE[status] if number else "dim")
     if s.worst_error == 0:
-        text.append("; worst error 0")
+        text.append(translate("; worst error 0", lang))
     elif s.worst_error is not None and s.worst_at is not None:
         where = ", ".join(f"{n} = {fmt_value(v, TABLE_DIGITS)}" for n, v in s.worst_at)
         label = key_label(s.worst_key, report.header.variables) if s.worst_key else ""
-        text.append(f"; worst error {fmt_error(s.worst_error)} at {where}")
+        text.append(
+            translate(
+                "; worst error {error} at {point}",
+                lang,
+                error=fmt_error(s.worst_error),
+                point=where,
+            )
+        )
         if len(report.header.keys) > 1 and label:
-            text.append(f" ({label})")
+            text.append(translate(" ({derivative})", lang, derivative=label))
     return text

@@ -64,22 +64,34 @@ def translate(template: str, lang: str, /, **params: object) -> str:
 class Phrase:
     """A sentence of a report before it is given a language: an English template and the
     values of its placeholders (already formatted as text: numbers read the same in every
-    language)."""
+    language), or phrases of their own (a clause inside a sentence), said in the same
+    language."""
 
     template: str
-    params: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, str | Phrase], ...] = ()
 
     def __str__(self) -> str:
         return self.in_lang("en")
 
     def in_lang(self, lang: str) -> str:
         """The sentence in ``lang``."""
-        return translate(self.template, lang, **dict(self.params))
+        said = {
+            name: value.in_lang(lang) if isinstance(value, Phrase) else value
+            for name, value in self.params
+        }
+        return translate(self.template, lang, **said)
 
 
 def phrase(template: str, /, **params: object) -> Phrase:
-    """A ``Phrase`` of ``template`` with ``params`` turned into text."""
-    return Phrase(template, tuple((name, str(value)) for name, value in params.items()))
+    """A ``Phrase`` of ``template`` with ``params`` turned into text (a ``Phrase`` param stays
+    a phrase, to be said in the sentence's language)."""
+    return Phrase(
+        template,
+        tuple(
+            (name, value if isinstance(value, Phrase) else str(value))
+            for name, value in params.items()
+        ),
+    )
 
 
 def N_(template: str) -> str:  # noqa: N802 - gettext's name for "translate later"

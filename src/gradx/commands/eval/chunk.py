@@ -39,6 +39,7 @@ from gradx.numerics import finite_difference as fd
 from gradx.numerics.settings import DType
 from gradx.numerics.tolerances import Tolerance, tolerance_for
 from gradx.text import superscript
+from gradx.translations import Phrase, phrase
 
 Tensor = torch.Tensor
 Key = tuple[str, ...]
@@ -555,15 +556,21 @@ class Block:
                         note=note(f),
                     )
                 )
-            not_ok = [d for d in derivs if d.note]
+            not_ok = [d.note for d in derivs if d.note is not None]
+            text: Phrase | None = None
             if len(derivs) == 1 or not not_ok:
-                text = " ".join(d.note for d in not_ok)
+                text = not_ok[0] if not_ok else None
             else:
                 # one cause said once: a kink of f is why f' and f'' both have none
-                same: dict[str, list[str]] = {}
-                for d in not_ok:
-                    same.setdefault(d.note, []).append(key_label(d.key, variables))
-                text = "; ".join(f"{', '.join(labels)}: {said}" for said, labels in same.items())
+                same: dict[Phrase, list[str]] = {}
+                for d in derivs:
+                    if d.note is not None:
+                        same.setdefault(d.note, []).append(key_label(d.key, variables))
+                for said, labels in reversed(same.items()):
+                    part = phrase("{derivatives}: {note}", derivatives=", ".join(labels), note=said)
+                    text = (
+                        part if text is None else phrase("{first}; {then}", first=part, then=text)
+                    )
             out.append(
                 PointResult(
                     index=self.offset + i,
@@ -627,7 +634,7 @@ def _derivative_facts(
                 breakpoint=phrases.breakpoint(j) if needs_breakpoint else None,
                 value_cause=value_cause,
                 derivative_cause=derivative_cause,
-                where_nan=phrases.where_nan(j) if nan_leak else "",
+                where_nan=phrases.where_nan(j) if nan_leak else None,
             )
         )
     return out
@@ -648,12 +655,12 @@ class _Phrases:
             self._values = special_points.node_values(self.block.ev.parsed, x64, torch.float64)
         return self._values
 
-    def value_cause(self, j: int) -> str | None:
+    def value_cause(self, j: int) -> Phrase | None:
         """Why f is not finite at selected point ``j``."""
         node = int(special_points.value_causes(self.values()).node[j])
         return special_points.describe_value_cause(self.values(), node, j) if node >= 0 else None
 
-    def derivative_cause(self, j: int) -> str | None:
+    def derivative_cause(self, j: int) -> Phrase | None:
         """Why the derivative is singular at selected point ``j``."""
         node = int(special_points.derivative_causes(self.values()).node[j])
         if node < 0:
@@ -671,11 +678,11 @@ class _Phrases:
         point = {v: t.to(torch.float64)[i : i + 1] for v, t in self.block.x.items()}
         return float(self.block.ev.f64(point).reshape(-1)[0])
 
-    def where_nan(self, j: int) -> str:
-        """The untaken ``where`` branch whose NaN gradient leaks through, if that is why ("" if
-        not; see where_nan.py)."""
+    def where_nan(self, j: int) -> Phrase | None:
+        """The untaken ``where`` branch whose NaN gradient leaks through, if that is why (None
+        if not; see where_nan.py)."""
         if not self.block.ev.parsed.uses("where"):
-            return ""
+            return None
         from gradx.commands.eval.where_nan import untaken_branch_note
 
         return untaken_branch_note(self.values(), j)

@@ -1,4 +1,8 @@
-"""Plain frozen dataclasses passed from the core to the renderers (floats and strings, no tensors)."""
+"""Plain frozen dataclasses passed from the core to the renderers (floats and strings, no tensors).
+
+Sentences are ``Phrase`` values (English template and parameters): a renderer says them in the
+reader's language with ``.in_lang(lang)``; ``str()`` is English, as JSON and CSV write them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from enum import StrEnum
 
 from gradx.errors import ExitCode
 from gradx.text import superscript
+from gradx.translations import Phrase
 
 
 class Status(StrEnum):
@@ -33,7 +38,7 @@ class DerivativeResult:
     numeric_error: float | None
     error: float | None  # None for domain, nondifferentiable and inconclusive verdicts
     status: Status
-    note: str
+    note: Phrase | None  # why it got its status (None for a plain ok)
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class PointResult:
     derivatives: tuple[DerivativeResult, ...]
     status: Status
     error: float | None
-    note: str
+    note: Phrase | None  # its derivatives' notes, each cause said once (None: all plain ok)
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ class Curve:
     drawn as ``points`` and only where they differ from autograd.
     """
 
-    label: str
+    label: str  # f, f', ∂f/∂x: the renderer adds the source's name to derivatives
     source: str
     key: tuple[str, ...]
     x: tuple[float, ...]
@@ -151,6 +156,15 @@ class Marks:
     kind: str
     x: tuple[float, ...]
     y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PlotNote:
+    """A special point listed under a plot: where, its status and why."""
+
+    at: tuple[tuple[str, float], ...]
+    status: Status
+    note: Phrase | None
 
 
 @dataclass(frozen=True)
@@ -176,7 +190,7 @@ class LinePlot:
     points: int
     panels: tuple[Panel, ...]
     domain_gaps: tuple[tuple[float, float], ...]  # x intervals where f has no value
-    notes: tuple[str, ...]  # the special points, described
+    notes: tuple[PlotNote, ...]  # the special points, described
     hidden_notes: int
 
 

@@ -1,4 +1,5 @@
-"""The English note that explains one derivative's verdict at one point.
+"""The note that explains one derivative's verdict at one point, as a ``Phrase`` (English until
+a renderer gives it a language; ``zh/eval.toml`` has the Chinese).
 
 Fed plain per-point values (:class:`DerivativeFacts`: floats, flags and ready-made phrases about
 the expression), so the wording lives apart from the tensors that decided the verdict.
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 
 from gradx.commands.eval.special_points import JUMP, SMOOTH
 from gradx.commands.eval.verdicts import Reason
-from gradx.text import ordinal
 from gradx.text import short_number as _g
+from gradx.translations import N_, Phrase, phrase
 
 
 @dataclass(frozen=True)
@@ -35,138 +36,241 @@ class DerivativeFacts:
     left: float = math.nan  # one-sided derivatives (limits of f for a jump)
     right: float = math.nan
     breakpoint: str | None = None  # source text of a non-smooth part sitting on its breakpoint
-    value_cause: str | None = None  # why f is not finite (a sentence)
-    derivative_cause: str | None = None  # why the derivative is singular (a sentence)
-    where_nan: str = ""  # the untaken where() branch a NaN gradient leaks from ("; ..." or "")
+    value_cause: Phrase | None = None  # why f is not finite
+    derivative_cause: Phrase | None = None  # why the derivative is singular
+    where_nan: Phrase | None = None  # the untaken where() branch a NaN gradient leaks from
 
 
-def note(f: DerivativeFacts) -> str:
-    """Why this derivative got its status here ("" for a plain ok)."""
+def note(f: DerivativeFacts) -> Phrase | None:
+    """Why this derivative got its status here (None for a plain ok)."""
     return _WRITERS[f.reason](f)
 
 
-def _numeric_unreliable_note(f: DerivativeFacts) -> str:
-    return (
-        f"autograd agrees with symbolic; numeric's {_g(f.numeric)} ± {_g(f.numeric_error)} "
-        "contradicts both: finite differences are unreliable here, so this point is judged "
-        "against symbolic alone"
+def _numeric_unreliable_note(f: DerivativeFacts) -> Phrase:
+    return phrase(
+        "autograd agrees with symbolic; numeric's {numeric} ± {error} contradicts both: finite "
+        "differences are unreliable here, so this point is judged against symbolic alone",
+        numeric=_g(f.numeric),
+        error=_g(f.numeric_error),
     )
 
 
-def _no_symbolic_note(f: DerivativeFacts) -> str:
+def _no_symbolic_note(f: DerivativeFacts) -> Phrase:
     if f.symbolic is None:
-        return "no symbolic check (the formula was not computed); judged against numeric alone"
-    return "sympy's formula is undefined here (nan); judged against numeric alone"
+        return phrase(
+            "no symbolic check (the formula was not computed); judged against numeric alone"
+        )
+    return phrase("sympy's formula is undefined here (nan); judged against numeric alone")
 
 
-def _value_note(f: DerivativeFacts) -> str:
+def _value_note(f: DerivativeFacts) -> Phrase:
     """f itself is not finite: a domain error, or an overflow of the dtype."""
     if f.reason is Reason.OVERFLOW and f.value64 is not None and math.isfinite(f.value64):
-        return f"f overflows {f.dtype} here (its float64 value is {_g(f.value64)})"
+        return phrase(
+            "f overflows {dtype} here (its float64 value is {value})",
+            dtype=f.dtype,
+            value=_g(f.value64),
+        )
     if f.value_cause is not None:
         return f.value_cause
-    return f"f is {_g(f.value)} here"
+    return phrase("f is {value} here", value=_g(f.value))
 
 
-def _derivative_domain_note(f: DerivativeFacts) -> str:
-    what = f"the derivative is {_g(f.autograd)} here (symbolic: {_g(f.symbolic)})"
+def _derivative_domain_note(f: DerivativeFacts) -> Phrase:
+    what = phrase(
+        "the derivative is {autograd} here (symbolic: {symbolic})",
+        autograd=_g(f.autograd),
+        symbolic=_g(f.symbolic),
+    )
     if f.derivative_cause:
-        return f"{what}: {f.derivative_cause}"
+        return phrase("{what}: {cause}", what=what, cause=f.derivative_cause)
     if f.symbolic is not None and math.isinf(f.symbolic):
-        return f"{what}: infinite, or too large for {f.dtype} (overflow)"
+        return phrase(
+            "{what}: infinite, or too large for {dtype} (overflow)", what=what, dtype=f.dtype
+        )
     return what
 
 
-def _one_nonfinite_note(f: DerivativeFacts) -> str:
+def _one_nonfinite_note(f: DerivativeFacts) -> Phrase:
     """Autograd and a reference disagree on whether the derivative is finite."""
     a, s, n, e = f.autograd, f.symbolic, f.numeric, f.numeric_error
     if not math.isfinite(a):
-        ref = f"symbolic {_g(s)}" if s is not None and math.isfinite(s) else f"numeric {_g(n)}"
-        return f"autograd gives {_g(a)} but the derivative is finite here ({ref}){f.where_nan}"
-    if s is not None and math.isnan(s):
-        return (
-            f"autograd gives {_g(a)}; sympy's formula is undefined here and finite "
-            f"differences do not settle ({_g(n)} ± {_g(e)})"
+        ref = (
+            phrase("symbolic {value}", value=_g(s))
+            if s is not None and math.isfinite(s)
+            else phrase("numeric {value}", value=_g(n))
         )
-    return f"autograd gives {_g(a)} but symbolic gives {_g(s)}"
+        return phrase(
+            "autograd gives {autograd} but the derivative is finite here ({reference}){where_nan}",
+            autograd=_g(a),
+            reference=ref,
+            where_nan=f.where_nan or "",
+        )
+    if s is not None and math.isnan(s):
+        return phrase(
+            "autograd gives {autograd}; sympy's formula is undefined here and finite "
+            "differences do not settle ({numeric} ± {error})",
+            autograd=_g(a),
+            numeric=_g(n),
+            error=_g(e),
+        )
+    return phrase(
+        "autograd gives {autograd} but symbolic gives {symbolic}", autograd=_g(a), symbolic=_g(s)
+    )
 
 
-def _differ_note(f: DerivativeFacts) -> str:
+def _differ_note(f: DerivativeFacts) -> Phrase:
     """Everything finite, autograd disagrees with a reference that counts."""
     a, s, n, e = f.autograd, f.symbolic, f.numeric, f.numeric_error
     num_bad = not f.num_ok
     if s is not None and math.isfinite(s) and not f.sym_ok:
         refs_agree = abs(n - s) <= 2 * e + 1e-8 * max(1.0, abs(s))
         if num_bad and refs_agree:
-            text = f"autograd gives {_g(a)}, but symbolic and numeric agree on {_g(s)}"
             if f.breakpoint is not None:
-                text += (
-                    f": {f.breakpoint} is at its breakpoint, where torch's convention does not "
-                    "give the derivative of the whole expression"
+                return phrase(
+                    "autograd gives {autograd}, but symbolic and numeric agree on {symbolic}: "
+                    "{breakpoint} is at its breakpoint, where torch's convention does not give "
+                    "the derivative of the whole expression",
+                    autograd=_g(a),
+                    symbolic=_g(s),
+                    breakpoint=f.breakpoint,
                 )
-            return text
+            return phrase(
+                "autograd gives {autograd}, but symbolic and numeric agree on {symbolic}",
+                autograd=_g(a),
+                symbolic=_g(s),
+            )
         diff = abs(a - s)
-        text = (
-            f"autograd differs from symbolic by {_g(diff)} "
-            f"(relative {_g(diff / max(abs(s), 1e-300))})"
-        )
+        relative = _g(diff / max(abs(s), 1e-300))
         if not num_bad:
-            text += f"; numeric agrees with autograd within its error estimate {_g(e)}"
-        else:
-            text += f"; numeric gives {_g(n)} ± {_g(e)}"
-        return text
-    if s is None or not math.isfinite(s):
-        return (
-            f"autograd gives {_g(a)}, but numeric gives {_g(n)} ± {_g(e)} "
-            f"(no symbolic value to compare with: {_g(s)})"
+            return phrase(
+                "autograd differs from symbolic by {difference} (relative {relative}); numeric "
+                "agrees with autograd within its error estimate {error}",
+                difference=_g(diff),
+                relative=relative,
+                error=_g(e),
+            )
+        return phrase(
+            "autograd differs from symbolic by {difference} (relative {relative}); numeric "
+            "gives {numeric} ± {error}",
+            difference=_g(diff),
+            relative=relative,
+            numeric=_g(n),
+            error=_g(e),
         )
-    return (
-        f"autograd differs from numeric by {_g(abs(a - n))}, beyond its error estimate {_g(e)}; "
-        f"symbolic gives {_g(s)}"
+    if s is None or not math.isfinite(s):
+        return phrase(
+            "autograd gives {autograd}, but numeric gives {numeric} ± {error} (no symbolic "
+            "value to compare with: {symbolic})",
+            autograd=_g(a),
+            numeric=_g(n),
+            error=_g(e),
+            symbolic=_g(s),
+        )
+    return phrase(
+        "autograd differs from numeric by {difference}, beyond its error estimate {error}; "
+        "symbolic gives {symbolic}",
+        difference=_g(abs(a - n)),
+        error=_g(e),
+        symbolic=_g(s),
     )
 
 
-def _inconclusive_note(f: DerivativeFacts) -> str:
+def _inconclusive_note(f: DerivativeFacts) -> Phrase:
     """No reference can judge autograd here: say which are missing and why."""
     a, s, n, e = f.autograd, f.symbolic, f.numeric, f.numeric_error
-    sym = "no symbolic value" if s is None else "sympy's formula is undefined here (nan)"
+    sym = (
+        phrase("no symbolic value")
+        if s is None
+        else phrase("sympy's formula is undefined here (nan)")
+    )
     if math.isfinite(n) and math.isfinite(e):
-        num = f"finite differences are too uncertain ({_g(n)} ± {_g(e)})"
-    else:
-        num = "finite differences give no value"
-    if math.isfinite(a):
-        end = f"nothing confirms or contradicts autograd's {_g(a)}"
-    else:
-        end = f"autograd gives {_g(a)}, and whether the derivative exists here is unknown"
-    return f"not checked: {sym} and {num}; {end}"
-
-
-def _kink_note(f: DerivativeFacts) -> str:
-    left, right = _snap(f.left, f.right)
-    if f.kind == JUMP:
-        what = f"f jumps here (left limit {_g(left)}, right limit {_g(right)})"
-    elif f.level == 1:
-        what = f"kink: left derivative {_g(left)}, right derivative {_g(right)}"
-    else:
-        what = (
-            f"derivative {f.level - 1} has a kink here (left {ordinal(f.level)} derivative "
-            f"{_g(left)}, right {_g(right)})"
+        num = phrase(
+            "finite differences are too uncertain ({numeric} ± {error})", numeric=_g(n), error=_g(e)
         )
-    at = f" ({f.breakpoint} at its breakpoint)" if f.breakpoint is not None else ""
-    sym = f"; sympy gives {_g(f.symbolic)}" if f.symbolic is not None else ""
-    a = f.autograd
+    else:
+        num = phrase("finite differences give no value")
     if math.isfinite(a):
-        return f"{what}{at}; torch autograd returns {_g(a)} here by convention{sym}"
-    if f.kind == JUMP:
-        return f"{what}{at}; torch autograd returns {_g(a)} here{sym}"
-    return (
-        f"{what}{at}; torch autograd returns {_g(a)}, which is not a usable gradient{sym}"
-        f"{f.where_nan}"
+        end = phrase("nothing confirms or contradicts autograd's {autograd}", autograd=_g(a))
+    else:
+        end = phrase(
+            "autograd gives {autograd}, and whether the derivative exists here is unknown",
+            autograd=_g(a),
+        )
+    return phrase(
+        "not checked: {symbolic} and {numeric}; {verdict}", symbolic=sym, numeric=num, verdict=end
     )
 
 
-_WRITERS: dict[Reason, Callable[[DerivativeFacts], str]] = {
-    Reason.NONE: lambda f: "",
+# "2nd derivative": the suffix is English grammar, so each form is a template of its own.
+_ORDINALS = {1: N_("{n}st"), 2: N_("{n}nd"), 3: N_("{n}rd")}
+
+
+def _ordinal(n: int) -> Phrase:
+    """``2nd`` (``2 阶`` in Chinese)."""
+    suffix = N_("{n}th") if 10 <= n % 100 <= 20 else _ORDINALS.get(n % 10, N_("{n}th"))
+    return phrase(suffix, n=n)
+
+
+def _kink_note(f: DerivativeFacts) -> Phrase:
+    left, right = _snap(f.left, f.right)
+    what: Phrase
+    if f.kind == JUMP:
+        what = phrase(
+            "f jumps here (left limit {left}, right limit {right})", left=_g(left), right=_g(right)
+        )
+    elif f.level == 1:
+        what = phrase(
+            "kink: left derivative {left}, right derivative {right}", left=_g(left), right=_g(right)
+        )
+    else:
+        what = phrase(
+            "derivative {order} has a kink here (left {ordinal} derivative {left}, right {right})",
+            order=f.level - 1,
+            ordinal=_ordinal(f.level),
+            left=_g(left),
+            right=_g(right),
+        )
+    at = (
+        phrase(" ({breakpoint} at its breakpoint)", breakpoint=f.breakpoint)
+        if f.breakpoint is not None
+        else ""
+    )
+    sym = (
+        phrase("; sympy gives {symbolic}", symbolic=_g(f.symbolic))
+        if f.symbolic is not None
+        else ""
+    )
+    a = _g(f.autograd)
+    if math.isfinite(f.autograd):
+        return phrase(
+            "{what}{at}; torch autograd returns {autograd} here by convention{sympy}",
+            what=what,
+            at=at,
+            autograd=a,
+            sympy=sym,
+        )
+    if f.kind == JUMP:
+        return phrase(
+            "{what}{at}; torch autograd returns {autograd} here{sympy}",
+            what=what,
+            at=at,
+            autograd=a,
+            sympy=sym,
+        )
+    return phrase(
+        "{what}{at}; torch autograd returns {autograd}, which is not a usable gradient{sympy}"
+        "{where_nan}",
+        what=what,
+        at=at,
+        autograd=a,
+        sympy=sym,
+        where_nan=f.where_nan or "",
+    )
+
+
+_WRITERS: dict[Reason, Callable[[DerivativeFacts], Phrase | None]] = {
+    Reason.NONE: lambda f: None,
     Reason.VALUE_DOMAIN: _value_note,
     Reason.OVERFLOW: _value_note,
     Reason.KINK: _kink_note,
@@ -174,7 +278,7 @@ _WRITERS: dict[Reason, Callable[[DerivativeFacts], str]] = {
     Reason.DERIV_DOMAIN: _derivative_domain_note,
     Reason.ONE_NONFINITE: _one_nonfinite_note,
     Reason.DIFFER: _differ_note,
-    Reason.NO_NUMERIC: lambda f: (
+    Reason.NO_NUMERIC: lambda f: phrase(
         "no numeric check: f is undefined next to this point; judged against symbolic alone"
     ),
     Reason.NUMERIC_UNRELIABLE: _numeric_unreliable_note,

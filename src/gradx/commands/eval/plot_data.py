@@ -26,6 +26,7 @@ from gradx.commands.eval.model import (
     Marks,
     Panel,
     Plot,
+    PlotNote,
     PointResult,
     Status,
     SurfacePlot,
@@ -145,7 +146,7 @@ def collect_plot(
     if overlay:
         panels = [_overlay(panels)]
     gaps = _gaps(xs, values)
-    notes = _notes(rows, header)
+    notes = _notes(rows)
     return LinePlot(
         expression=request.expression,
         variable=axis.name,
@@ -258,14 +259,14 @@ def _derivative_panel(report, xs: tuple[float, ...], order: int) -> Panel:
         label = key_label(key, variables)
         derivs = [row.derivatives[k] for row in rows]
         auto = tuple(_finite(d.autograd) for d in derivs)
-        curves.append(Curve(f"{label} autograd", "autograd", key, xs, auto, "line"))
+        curves.append(Curve(label, "autograd", key, xs, auto, "line"))
         for source in ("symbolic", "numeric"):
             ys = tuple(
                 _finite(getattr(d, source)) if _differs(getattr(d, source), d, header) else math.nan
                 for d in derivs
             )
             if any(math.isfinite(y) for y in ys):
-                curves.append(Curve(f"{label} {source}", source, key, xs, ys, "points"))
+                curves.append(Curve(label, source, key, xs, ys, "points"))
         for x, d, a in zip(xs, derivs, auto, strict=True):
             where = (x, a if math.isfinite(a) else _reference_value(d))
             if not math.isfinite(where[1]):
@@ -337,15 +338,13 @@ def _reference_value(d) -> float:
     return math.nan
 
 
-def _notes(rows: Sequence[PointResult], header: EvalHeader) -> list[str]:
-    """One line per special point (first ones first), from the core's own notes."""
-    seen: dict[tuple, str] = {}
+def _notes(rows: Sequence[PointResult]) -> list[PlotNote]:
+    """One entry per special point (first ones first), with the core's own notes."""
+    seen: dict[tuple, PlotNote] = {}
     for row in sorted(rows, key=lambda r: r.index):
         if row.status is Status.OK or not math.isfinite(row.value):
             continue  # points without a value are listed as domain gaps
-        at = ", ".join(f"{name} = {_short(value)}" for name, value in row.at)
-        line = f"{at}: {row.status.value}" + (f" — {row.note}" if row.note else "")
-        seen.setdefault(row.at, line)
+        seen.setdefault(row.at, PlotNote(row.at, row.status, row.note))
     return list(seen.values())
 
 
@@ -410,9 +409,3 @@ def _coordinate(row: PointResult, name: str) -> float:
 
 def _finite(value: float | None) -> float:
     return value if value is not None and math.isfinite(value) else math.nan
-
-
-def _short(value: float) -> str:
-    from gradx.text import fmt_value
-
-    return fmt_value(value, 6)

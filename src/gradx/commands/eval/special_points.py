@@ -33,6 +33,7 @@ from gradx.expression.vocabulary import (
 )
 from gradx.numerics import finite_difference as fd
 from gradx.text import short_number as _fmt
+from gradx.translations import N_, Phrase, phrase
 
 Tensor = torch.Tensor
 
@@ -45,56 +46,59 @@ def _is_integer(t: Tensor) -> Tensor:
 _VALUE_DOMAIN: dict[str, tuple[Callable[..., Tensor], str]] = {
     "log": (
         lambda a, b=None: (a <= 0) if b is None else (a <= 0) | (b <= 0) | (b == 1),
-        "the logarithm is undefined for arguments <= 0",
+        N_("the logarithm is undefined for arguments <= 0"),
     ),
-    "log2": (lambda a: a <= 0, "the logarithm is undefined for arguments <= 0"),
-    "log10": (lambda a: a <= 0, "the logarithm is undefined for arguments <= 0"),
-    "log1p": (lambda a: a <= -1, "log1p is undefined for arguments <= -1"),
-    "sqrt": (lambda a: a < 0, "the square root of a negative number is not real"),
-    "asin": (lambda a: a.abs() > 1, "asin is undefined outside [-1, 1]"),
-    "acos": (lambda a: a.abs() > 1, "acos is undefined outside [-1, 1]"),
-    "acosh": (lambda a: a < 1, "acosh is undefined below 1"),
-    "atanh": (lambda a: a.abs() >= 1, "atanh is undefined outside (-1, 1)"),
-    "div": (lambda a, b: b == 0, "division by zero"),
+    "log2": (lambda a: a <= 0, N_("the logarithm is undefined for arguments <= 0")),
+    "log10": (lambda a: a <= 0, N_("the logarithm is undefined for arguments <= 0")),
+    "log1p": (lambda a: a <= -1, N_("log1p is undefined for arguments <= -1")),
+    "sqrt": (lambda a: a < 0, N_("the square root of a negative number is not real")),
+    "asin": (lambda a: a.abs() > 1, N_("asin is undefined outside [-1, 1]")),
+    "acos": (lambda a: a.abs() > 1, N_("acos is undefined outside [-1, 1]")),
+    "acosh": (lambda a: a < 1, N_("acosh is undefined below 1")),
+    "atanh": (lambda a: a.abs() >= 1, N_("atanh is undefined outside (-1, 1)")),
+    "div": (lambda a, b: b == 0, N_("division by zero")),
     "pow": (
         lambda a, b: ((a < 0) & ~_is_integer(b)) | ((a == 0) & (b < 0)),
-        "a negative number to a non-integer power, or 0 to a negative power",
+        N_("a negative number to a non-integer power, or 0 to a negative power"),
     ),
-    "cot": (lambda a: torch.sin(a) == 0, "cot has a pole where sin is 0"),
-    "csc": (lambda a: torch.sin(a) == 0, "csc has a pole where sin is 0"),
-    "tan": (lambda a: torch.cos(a) == 0, "tan has a pole where cos is 0"),
-    "sec": (lambda a: torch.cos(a) == 0, "sec has a pole where cos is 0"),
-    "csch": (lambda a: a == 0, "csch has a pole at 0"),
-    "coth": (lambda a: a == 0, "coth has a pole at 0"),
-    "acsch": (lambda a: a == 0, "acsch has a pole at 0"),
-    "logit": (lambda a: (a <= 0) | (a >= 1), "logit is undefined outside (0, 1)"),
-    "erfinv": (lambda a: a.abs() >= 1, "erfinv is undefined outside (-1, 1)"),
-    "lgamma": (lambda a: (a <= 0) & _is_integer(a), "lgamma has poles at 0, -1, -2, ..."),
-    "digamma": (lambda a: (a <= 0) & _is_integer(a), "digamma has poles at 0, -1, -2, ..."),
-    "xlogy": (lambda a, b: (a != 0) & (b <= 0), "the logarithm is undefined for arguments <= 0"),
-    "asec": (lambda a: a.abs() < 1, "asec is undefined inside (-1, 1)"),
-    "acsc": (lambda a: a.abs() < 1, "acsc is undefined inside (-1, 1)"),
-    "asech": (lambda a: (a <= 0) | (a > 1), "asech is undefined outside (0, 1]"),
-    "acoth": (lambda a: a.abs() <= 1, "acoth is undefined inside [-1, 1]"),
+    "cot": (lambda a: torch.sin(a) == 0, N_("cot has a pole where sin is 0")),
+    "csc": (lambda a: torch.sin(a) == 0, N_("csc has a pole where sin is 0")),
+    "tan": (lambda a: torch.cos(a) == 0, N_("tan has a pole where cos is 0")),
+    "sec": (lambda a: torch.cos(a) == 0, N_("sec has a pole where cos is 0")),
+    "csch": (lambda a: a == 0, N_("csch has a pole at 0")),
+    "coth": (lambda a: a == 0, N_("coth has a pole at 0")),
+    "acsch": (lambda a: a == 0, N_("acsch has a pole at 0")),
+    "logit": (lambda a: (a <= 0) | (a >= 1), N_("logit is undefined outside (0, 1)")),
+    "erfinv": (lambda a: a.abs() >= 1, N_("erfinv is undefined outside (-1, 1)")),
+    "lgamma": (lambda a: (a <= 0) & _is_integer(a), N_("lgamma has poles at 0, -1, -2, ...")),
+    "digamma": (lambda a: (a <= 0) & _is_integer(a), N_("digamma has poles at 0, -1, -2, ...")),
+    "xlogy": (
+        lambda a, b: (a != 0) & (b <= 0),
+        N_("the logarithm is undefined for arguments <= 0"),
+    ),
+    "asec": (lambda a: a.abs() < 1, N_("asec is undefined inside (-1, 1)")),
+    "acsc": (lambda a: a.abs() < 1, N_("acsc is undefined inside (-1, 1)")),
+    "asech": (lambda a: (a <= 0) | (a > 1), N_("asech is undefined outside (0, 1]")),
+    "acoth": (lambda a: a.abs() <= 1, N_("acoth is undefined inside [-1, 1]")),
 }
 
 # Where a function is finite but its derivative is infinite or undefined.
 _DERIVATIVE_SINGULAR: dict[str, tuple[Callable[..., Tensor], str]] = {
-    "sqrt": (lambda a: a == 0, "sqrt has an infinite derivative at 0"),
-    "cbrt": (lambda a: a == 0, "cbrt has an infinite derivative at 0"),
-    "asin": (lambda a: a.abs() == 1, "asin has an infinite derivative at -1 and 1"),
-    "acos": (lambda a: a.abs() == 1, "acos has an infinite derivative at -1 and 1"),
-    "acosh": (lambda a: a == 1, "acosh has an infinite derivative at 1"),
-    "asec": (lambda a: a.abs() == 1, "asec has an infinite derivative at -1 and 1"),
-    "acsc": (lambda a: a.abs() == 1, "acsc has an infinite derivative at -1 and 1"),
-    "asech": (lambda a: a == 1, "asech has an infinite derivative at 1"),
+    "sqrt": (lambda a: a == 0, N_("sqrt has an infinite derivative at 0")),
+    "cbrt": (lambda a: a == 0, N_("cbrt has an infinite derivative at 0")),
+    "asin": (lambda a: a.abs() == 1, N_("asin has an infinite derivative at -1 and 1")),
+    "acos": (lambda a: a.abs() == 1, N_("acos has an infinite derivative at -1 and 1")),
+    "acosh": (lambda a: a == 1, N_("acosh has an infinite derivative at 1")),
+    "asec": (lambda a: a.abs() == 1, N_("asec has an infinite derivative at -1 and 1")),
+    "acsc": (lambda a: a.abs() == 1, N_("acsc has an infinite derivative at -1 and 1")),
+    "asech": (lambda a: a == 1, N_("asech has an infinite derivative at 1")),
     "pow": (
         lambda a, b: (a == 0) & ~_is_integer(b),
-        "a power with a non-integer exponent has no finite derivative at base 0",
+        N_("a power with a non-integer exponent has no finite derivative at base 0"),
     ),
-    "hypot": (lambda a, b: (a == 0) & (b == 0), "hypot has no derivative at (0, 0)"),
-    "atan2": (lambda a, b: (a == 0) & (b == 0), "atan2 has no derivative at (0, 0)"),
-    "div": (lambda a, b: b == 0, "division by zero"),
+    "hypot": (lambda a, b: (a == 0) & (b == 0), N_("hypot has no derivative at (0, 0)")),
+    "atan2": (lambda a, b: (a == 0) & (b == 0), N_("atan2 has no derivative at (0, 0)")),
+    "div": (lambda a, b: b == 0, N_("division by zero")),
 }
 
 
@@ -240,7 +244,7 @@ def has_bad_local_gradient(values: NodeValues, node: Call, point: int) -> bool:
     return rule is not None and bool(rule[0](*args))
 
 
-def describe_value_cause(values: NodeValues, index: int, point: int) -> str:
+def describe_value_cause(values: NodeValues, index: int, point: int) -> Phrase:
     """A sentence naming the node that made f non-finite at one point."""
     node = values.nodes[index]
     assert isinstance(node, Call)
@@ -248,11 +252,13 @@ def describe_value_cause(values: NodeValues, index: int, point: int) -> str:
     rule = _VALUE_DOMAIN.get(node.function)
     where = _where(values, node, point)
     if rule is not None and bool(rule[0](*(values.of(a)[point] for a in node.args))):
-        return f"{where} is {_fmt(out)}: {rule[1]}"
-    return f"{where} overflows to {_fmt(out)}"
+        return phrase(
+            "{where} is {value}: {rule}", where=where, value=_fmt(out), rule=phrase(rule[1])
+        )
+    return phrase("{where} overflows to {value}", where=where, value=_fmt(out))
 
 
-def _where(values: NodeValues, node: Call, point: int) -> str:
+def _where(values: NodeValues, node: Call, point: int) -> Phrase | str:
     """``log(x) at argument -1`` or, for operators, ``1/x = 1 / 0``."""
     text = values.parsed.text_of(node)
     args = [_fmt(float(values.of(a)[point])) for a in node.args]
@@ -260,14 +266,15 @@ def _where(values: NodeValues, node: Call, point: int) -> str:
         symbol = OPERATOR_SYMBOLS[node.function]
         shown = f"{symbol}{args[0]}" if len(args) == 1 else f" {symbol} ".join(args)
         return f"{text} = {shown}"
-    return f"{text} at argument {', '.join(args)}"
+    return phrase("{node} at argument {arguments}", node=text, arguments=", ".join(args))
 
 
-def describe_derivative_cause(values: NodeValues, index: int, point: int) -> str:
+def describe_derivative_cause(values: NodeValues, index: int, point: int) -> Phrase:
     """A sentence naming the node whose derivative is singular at one point."""
     node = values.nodes[index]
     assert isinstance(node, Call)
-    return f"{_where(values, node, point)}: {_DERIVATIVE_SINGULAR[node.function][1]}"
+    rule = phrase(_DERIVATIVE_SINGULAR[node.function][1])
+    return phrase("{what}: {cause}", what=_where(values, node, point), cause=rule)
 
 
 def describe_breakpoint(values: NodeValues, index: int) -> str:

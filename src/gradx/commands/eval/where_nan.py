@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gradx.commands.eval.special_points import NodeValues, has_bad_local_gradient
 from gradx.expression.tree import Call, Node, walk
+from gradx.translations import Phrase, phrase
 
 # An argument at which each function, and its derivative, is finite (default 1).
 _SAFE_ARGUMENT = {
@@ -27,8 +28,10 @@ _SAFE_ARGUMENT = {
 }
 
 
-def untaken_branch_note(values: NodeValues, point: int) -> str:
-    """Why a where() gives a NaN gradient at one point, and the fix; "" when no where() does."""
+def untaken_branch_note(values: NodeValues, point: int) -> Phrase | None:
+    """Why a where() gives a NaN gradient at one point, and the fix; None when no where() does.
+
+    The phrase starts with "; ": it ends the sentence of a NaN verdict's note."""
     parsed = values.parsed
     for node in values.nodes:  # children first: the innermost where() is named
         if not (isinstance(node, Call) and node.function == "where"):
@@ -41,16 +44,24 @@ def untaken_branch_note(values: NodeValues, point: int) -> str:
             continue
         branch = parsed.text_of(untaken)
         inside = parsed.text_of(culprit)
-        via = "" if inside == branch else f" (through {inside})"
-        note = (
-            f"; torch.where sends the gradient into both branches, and the untaken branch "
-            f"{branch} has a non-finite derivative here{via}: 0 × nan is still nan"
-        )
+        via = "" if inside == branch else phrase(" (through {node})", node=inside)
         fixed = _fixed_branch(values, node, untaken, culprit, took_first)
         if fixed:
-            note += f". Keep that branch finite with a second where: {fixed}"
-        return note
-    return ""
+            return phrase(
+                "; torch.where sends the gradient into both branches, and the untaken branch "
+                "{branch} has a non-finite derivative here{through}: 0 × nan is still nan. Keep "
+                "that branch finite with a second where: {fixed}",
+                branch=branch,
+                through=via,
+                fixed=fixed,
+            )
+        return phrase(
+            "; torch.where sends the gradient into both branches, and the untaken branch "
+            "{branch} has a non-finite derivative here{through}: 0 × nan is still nan",
+            branch=branch,
+            through=via,
+        )
+    return None
 
 
 def _culprit(values: NodeValues, branch: Node, point: int) -> Call | None:
