@@ -13,7 +13,8 @@ import pytest
 
 from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
 from gradx.commands.eval.plot_data import LinePlot, collect_plot, plot_point_count
-from gradx.render.eval_plot_terminal import render_line_plot
+from gradx.commands.eval.model import Status
+from gradx.render.eval_plot_terminal import curve_label, render_line_plot
 
 
 def line_plot(expression: str, *ranges: str, order: int = 1, at: tuple[str, ...] = ()) -> LinePlot:
@@ -51,9 +52,11 @@ def test_kink_is_marked_and_described():
     plot = line_plot("abs(x)", "-1:1")
     kinds = {marks.kind for panel in plot.panels for marks in panel.marks}
     assert kinds == {"kink"}
-    assert plot.notes and plot.notes[0].startswith("x = 0: nondifferentiable")
+    assert plot.notes and plot.notes[0].at == (("x", 0.0),)
+    assert plot.notes[0].status is Status.NONDIFFERENTIABLE
     text = render_line_plot(plot, width=80, colorless=True)
     assert "◆" in text and "kink" in text
+    assert "x = 0: nondifferentiable — kink: left derivative -1, right derivative 1" in text
 
 
 def test_mismatch_shows_the_references_where_they_differ():
@@ -83,7 +86,7 @@ def test_second_order_adds_a_panel_for_f_second():
 
 def test_one_ranged_variable_of_two_plots_both_partials():
     plot = line_plot("x*y", "x=-1:1", at=("y=2",))
-    labels = [c.label for c in plot.panels[1].curves]
+    labels = [curve_label(c, "en") for c in plot.panels[1].curves]
     assert labels == ["∂f/∂x autograd", "∂f/∂y autograd"]
     assert plot.fixed == (("y", 2.0),)
 

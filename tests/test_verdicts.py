@@ -99,9 +99,9 @@ def test_verdicts_and_notes(expression, at, status, phrases):
     row = judge(expression, at if "=" in at else f"x={at}")
     assert row.status is status, row
     for phrase in phrases:
-        assert phrase in row.note, row.note
+        assert phrase in str(row.note), row.note
     if status is Status.OK:
-        assert row.note == ""
+        assert row.note is None
         assert row.error is not None and row.error < 1e-9
     if status in (Status.NONDIFFERENTIABLE, Status.DOMAIN):
         assert row.error is None
@@ -110,7 +110,7 @@ def test_verdicts_and_notes(expression, at, status, phrases):
 def test_float32_overflow_is_domain_and_says_float32():
     row = judge("exp(x)", "x=100", dtype="float32")
     assert row.status is Status.DOMAIN
-    assert "overflows float32" in row.note
+    assert "overflows float32" in str(row.note)
 
 
 def test_float32_smooth_points_are_ok_with_float32_tolerances():
@@ -125,7 +125,7 @@ def test_second_derivative_through_a_kink_of_the_first():
     assert row.status is Status.NONDIFFERENTIABLE
     row = judge("x*abs(x)", "x=0", order=2)
     assert row.status is Status.NONDIFFERENTIABLE
-    assert "derivative 1 has a kink" in row.note
+    assert "derivative 1 has a kink" in str(row.note)
 
 
 def test_symbolic_overflow_in_float64_is_recomputed_exactly():
@@ -149,7 +149,7 @@ def test_kink_in_one_variable_only_marks_that_derivative():
     statuses = {d.key: d.status for d in row.derivatives}
     assert statuses == {("x",): Status.NONDIFFERENTIABLE, ("y",): Status.OK}
     assert row.status is Status.NONDIFFERENTIABLE
-    assert row.note.startswith("∂f/∂x: kink")
+    assert str(row.note).startswith("∂f/∂x: kink")
 
 
 def test_tolerance_overrides_can_turn_a_mismatch_into_ok():
@@ -205,17 +205,17 @@ def test_removable_singularities_and_smooth_breakpoints_are_ok(expression, at, o
 def test_infinite_derivatives_at_domain_edges_are_domain_not_mismatch(expression, at, order):
     row = judge(expression, at, order=order)
     assert row.status is Status.DOMAIN, row
-    assert "infinite derivative" in row.note
+    assert "infinite derivative" in str(row.note)
 
 
 def test_nan_at_a_jump_is_nondifferentiable_and_said_plainly():
     row = judge("atan2(x, x)", "x=0", order=2)
     assert row.status is Status.NONDIFFERENTIABLE
-    assert "f jumps here" in row.note and "torch autograd returns nan here" in row.note
+    assert "f jumps here" in str(row.note) and "torch autograd returns nan here" in str(row.note)
 
 
 def test_a_true_autograd_error_at_a_domain_edge_stays_a_mismatch():
     # d/dx x^x -> -inf as x -> 0+, but torch's pow backward gives 0 at x = 0
     row = judge("x^x", "x=0")
     assert row.status is Status.MISMATCH
-    assert "autograd gives 0 but symbolic gives -inf" in row.note
+    assert "autograd gives 0 but symbolic gives -inf" in str(row.note)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from gradx.commands.eval.model import Curve, LinePlot, Panel, PlotNote
-from gradx.render.eval_table import STATUS_WORDS
+from gradx.render.eval_table import STATUS_WORDS, wrap_cells
 from gradx.render.numbers import fmt_value
 from gradx.translations import N_, translate
 
@@ -27,7 +27,6 @@ REFERENCE_SYMBOLS = {"symbolic": "s", "numeric": "n"}
 # Extra derivatives of one order (several variables) when colours cannot tell them apart.
 PLAIN_LINE_MARKERS = ("braille", "•", "+", "∘", "×")
 GAP_SYMBOL = "░"
-NO_LINE_START = "，。；：、）！？"  # Chinese punctuation stays with the character before it
 # What the legend calls each kind of mark and each source of a curve.
 MARK_LABELS = {
     "kink": N_("kink"),
@@ -306,43 +305,6 @@ def _note_line(note: PlotNote, lang: str) -> str:
     return translate(
         "{point}: {status} — {note}", lang, point=at, status=status, note=note.note.in_lang(lang)
     )
-
-
-def wrap_cells(line: str, width: int, *, indent: str = "") -> list[str]:
-    """``line`` wrapped to ``width`` terminal cells, later lines indented.
-
-    Text of narrow characters is wrapped by ``textwrap`` at spaces (and hyphens); text with
-    double-width characters (Chinese) by cells: at spaces where it can, between the wide
-    characters where it must, never inside a run of narrow ones (a number) that fits a line.
-    """
-    import textwrap
-
-    from rich.cells import cell_len
-
-    if cell_len(line) == len(line):
-        return textwrap.wrap(line, width=width, subsequent_indent=indent)
-    # Break points: after a space, and on either side of a wide character.
-    pieces: list[str] = []
-    for char in line:
-        wide = cell_len(char) > 1
-        if pieces and char in NO_LINE_START:
-            pieces[-1] += char
-        elif not pieces or wide or pieces[-1].endswith(" ") or cell_len(pieces[-1][-1]) > 1:
-            pieces.append(char)
-        else:
-            pieces[-1] += char
-    lines: list[str] = []
-    current = ""
-    for piece in pieces:
-        limit = width - (cell_len(indent) if lines else 0)
-        if current and cell_len(current + piece.rstrip()) > limit:
-            lines.append(current.rstrip())
-            current = piece.lstrip()
-        else:
-            current += piece
-    if current.strip():
-        lines.append(current.rstrip())
-    return [line if i == 0 else indent + line for i, line in enumerate(lines)]
 
 
 def _fit(text: str, width: int) -> str:

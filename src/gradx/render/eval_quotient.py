@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gradx.commands.eval.model import QuotientReport
+from gradx.render.eval_table import fit_lines
 from gradx.render.numbers import fmt_error, fmt_value, json_number
 from gradx.translations import N_, translate
 
@@ -90,7 +91,7 @@ def render_quotients(report: QuotientReport, console: Any, lang: str = "en") -> 
     console.print(table)
     console.print(translate("forward = (f(x+h) - f(x))/h, central = (f(x+h) - f(x-h))/(2h)", lang))
     for line in _explanation(report, lang):
-        console.print(line)
+        console.print(fit_lines(line, console.width))
 
 
 def _explanation(report: QuotientReport, lang: str = "en") -> list[str]:

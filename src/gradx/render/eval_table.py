@@ -8,6 +8,7 @@ it once, e.g. ``不可微 (nondifferentiable)``: the word JSON, CSV and the docs
 from __future__ import annotations
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -46,6 +47,9 @@ COLUMNS = {
 }
 
 
+NO_LINE_START = "，。；：、）！？"  # Chinese punctuation stays with the character before it
+
+
 def status_text(status: Status, lang: str) -> Text:
     """A status in its colour, in ``lang``."""
     return Text(translate(STATUS_WORDS[status], lang), style=STATUS_STYLE[status])
@@ -55,10 +59,10 @@ def render_report(report: EvalReport, console: Console, lang: str = "en") -> Non
     """Print the whole report in ``lang``: formulas, table, notes and the summary line."""
     console.print(formulas(report, lang))
     console.print(table(report, console, lang))
-    notes = notes_table(report, lang)
+    notes = notes_table(report, lang, console.width)
     if notes is not None:
         console.print(notes)
-    console.print(summary_line(report, lang))
+    console.print(summary_line(report, lang, console.width))
 
 
 def formulas(report: EvalReport, lang: str = "en") -> Group:
@@ -120,16 +124,22 @@ def table(report: EvalReport, console: Console | None = None, lang: str = "en") 
                 )
             grid.caption = _join_caption(grid.caption, said)
             grid.caption_justify = "left"
+            if cell_len(said) != len(said):  # Chinese: broken by cells, not at its few spaces
+                grid.caption = fit_lines(str(grid.caption), _width(grid, console))
             return grid
     return _vertical(report, lang)
 
 
 def _fits(grid: Table, console: Console) -> bool:
+    return _width(grid, console) <= console.width
+
+
+def _width(grid: Table, console: Console) -> int:
     from rich.measure import Measurement
 
     # measured without the terminal's limit, which Measurement would clamp it to
     unlimited = console.options.update(max_width=1_000_000)
-    return Measurement.get(console, unlimited, grid).maximum <= console.width
+    return Measurement.get(console, unlimited, grid).maximum
 
 
 def _join_caption(first: object, second: str) -> str:
@@ -221,8 +231,8 @@ def _cell(column: str, value: float | None, digits: int) -> str:
     return fmt_value(value, digits)
 
 
-def notes_table(report: EvalReport, lang: str = "en") -> Table | None:
-    """Why each non-ok row got its status."""
+def notes_table(report: EvalReport, lang: str = "en", width: int | None = None) -> Table | None:
+    """Why each non-ok row got its status (Chinese notes wrapped to ``width`` by cells)."""
     rows = [r for r in report.rows if r.note is not None]
     if not rows:
         return None
@@ -236,9 +246,16 @@ def notes_table(report: EvalReport, lang: str = "en") -> Table | None:
     notes.add_column(no_wrap=True)
     notes.add_column(no_wrap=True)
     notes.add_column(overflow="fold")
-    for row in rows:
-        said = row.note.in_lang(lang) if row.note is not None else ""
-        notes.add_row(_where(row), status_text(row.status, lang), said)
+    said = [row.note.in_lang(lang) if row.note is not None else "" for row in rows]
+    where = [_where(row) for row in rows]
+    statuses = [status_text(row.status, lang) for row in rows]
+    if width is not None and any(cell_len(text) != len(text) for text in said):
+        # rich wraps at spaces only: a Chinese sentence has few, so it is broken here, by cells
+        room = width - max(map(cell_len, where)) - max(s.cell_len for s in statuses) - 4
+        if room >= 16:
+            said = ["\n".join(wrap_cells(text, room)) for text in said]
+    for row in zip(where, statuses, said, strict=True):
+        notes.add_row(*row)
     return notes
 
 
@@ -246,15 +263,18 @@ def _where(row: PointResult) -> str:
     return ", ".join(f"{name} = {fmt_value(value, TABLE_DIGITS)}" for name, value in row.at)
 
 
-def summary_line(report: EvalReport, lang: str = "en") -> Text:
-    """``13 points: 13 ok, ...; worst error 2.2e-16 at x = 1``."""
+def summary_line(report: EvalReport, lang: str = "en", width: int | None = None) -> Text:
+    """``13 points: 13 ok, ...; worst error 2.2e-16 at x = 1``.
+
+    Chinese has no spaces to wrap at: with ``width`` its line breaks between the counts.
+    """
     s = report.summary
     count = f"{s.points:,}"
     if s.points == 1:
-        text = Text(translate("{count} point: ", lang, count=count))
+        parts = [(translate("{count} point: ", lang, count=count), "")]
     else:
-        text = Text(translate("{count} points: ", lang, count=count))
-    parts = [
+        parts = [(translate("{count} points: ", lang, count=count), "")]
+    counts = [
         (s.ok, Status.OK),
         (s.nondifferentiable, Status.NONDIFFERENTIABLE),
         (s.domain, Status.DOMAIN),
@@ -262,27 +282,86 @@ def summary_line(report: EvalReport, lang: str = "en") -> Text:
         *([(s.inconclusive, Status.INCONCLUSIVE)] if s.inconclusive else []),
         (s.mismatch, Status.MISMATCH),
     ]
-    for i, (number, status) in enumerate(parts):
-        if i:
-            text.append(translate(", ", lang))
+    for i, (number, status) in enumerate(counts):
         word = translate(STATUS_WORDS[status], lang)
         if lang != "en":  # the English id once, for searching the docs and the JSON
             word = f"{word} ({status.value})"
         said = translate("{count} {status}", lang, count=f"{number:,}", status=word)
-        text.append(said, style=STATUS_STYLE[status] if number else "dim")
+        if i < len(counts) - 1:
+            said += translate(", ", lang)
+        parts.append((said, STATUS_STYLE[status] if number else "dim"))
     if s.worst_error == 0:
-        text.append(translate("; worst error 0", lang))
+        parts.append((translate("; worst error 0", lang), ""))
     elif s.worst_error is not None and s.worst_at is not None:
         where = ", ".join(f"{n} = {fmt_value(v, TABLE_DIGITS)}" for n, v in s.worst_at)
         label = key_label(s.worst_key, report.header.variables) if s.worst_key else ""
-        text.append(
-            translate(
-                "; worst error {error} at {point}",
-                lang,
-                error=fmt_error(s.worst_error),
-                point=where,
-            )
+        worst = translate(
+            "; worst error {error} at {point}", lang, error=fmt_error(s.worst_error), point=where
         )
         if len(report.header.keys) > 1 and label:
-            text.append(translate(" ({derivative})", lang, derivative=label))
+            worst += translate(" ({derivative})", lang, derivative=label)
+        parts.append((worst, ""))
+    return _packed(parts, width if lang != "en" else None)
+
+
+def _packed(parts: list[tuple[str, str]], width: int | None) -> Text:
+    """The parts in one Text; with ``width``, a new line wherever the next part would not fit."""
+    text = Text()
+    column = 0
+    for said, style in parts:
+        size = cell_len(said)
+        if width is not None and column and column + size > width:
+            said = said.lstrip()
+            if said[:1] in NO_LINE_START and column + 2 <= width:
+                text.append(said[0], style=style)  # "；" ends a line, never starts one
+                said = said[1:]
+            text.append("\n")
+            column = 0
+        text.append(said, style=style)
+        column += cell_len(said)
     return text
+
+
+def fit_lines(text: str, width: int) -> str:
+    """``text`` with its lines broken to ``width`` cells where it has wide characters (rich
+    breaks lines at spaces, which Chinese hardly has); other text as it is."""
+    if cell_len(text) == len(text):
+        return text
+    return "\n".join(wrapped for line in text.split("\n") for wrapped in wrap_cells(line, width))
+
+
+def wrap_cells(line: str, width: int, *, indent: str = "") -> list[str]:
+    """``line`` wrapped to ``width`` terminal cells, later lines indented.
+
+    Text of narrow characters is wrapped by ``textwrap`` at spaces (and hyphens); text with
+    double-width characters (Chinese) by cells: at spaces where it can, between the wide
+    characters where it must, never inside a run of narrow ones (a number) that fits a line.
+    """
+    import textwrap
+
+    from rich.cells import cell_len
+
+    if cell_len(line) == len(line):
+        return textwrap.wrap(line, width=width, subsequent_indent=indent)
+    # Break points: after a space, and on either side of a wide character.
+    pieces: list[str] = []
+    for char in line:
+        wide = cell_len(char) > 1
+        if pieces and char in NO_LINE_START:
+            pieces[-1] += char
+        elif not pieces or wide or pieces[-1].endswith(" ") or cell_len(pieces[-1][-1]) > 1:
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    lines: list[str] = []
+    current = ""
+    for piece in pieces:
+        limit = width - (cell_len(indent) if lines else 0)
+        if current and cell_len(current + piece.rstrip()) > limit:
+            lines.append(current.rstrip())
+            current = piece.lstrip()
+        else:
+            current += piece
+    if current.strip():
+        lines.append(current.rstrip())
+    return [line if i == 0 else indent + line for i, line in enumerate(lines)]
