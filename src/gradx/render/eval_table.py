@@ -348,6 +348,9 @@ def wrap_cells(line: str, width: int, *, indent: str = "") -> list[str]:
     for char in line:
         wide = cell_len(char) > 1
         if pieces and char in NO_LINE_START:
+            if not pieces[-1].strip() and len(pieces) > 1:  # "数 ，": the comma stays with 数
+                space = pieces.pop()
+                pieces[-1] += space
             pieces[-1] += char
         elif not pieces or wide or pieces[-1].endswith(" ") or cell_len(pieces[-1][-1]) > 1:
             pieces.append(char)
