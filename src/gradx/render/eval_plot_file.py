@@ -77,7 +77,7 @@ def font_notice(lang: str) -> str | None:
     )
 
 
-def font_settings(lang: str) -> dict[str, Any]:
+def font_settings(lang: str) -> dict[Any, Any]:
     """matplotlib settings that draw the Chinese glyphs of ``lang`` (none for English)."""
     font = cjk_font() if lang != "en" else None
     if font is None:
