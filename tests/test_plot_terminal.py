@@ -11,9 +11,9 @@ import math
 
 import pytest
 
+from gradx.commands.eval.model import Status
 from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
 from gradx.commands.eval.plot_data import LinePlot, collect_plot, plot_point_count
-from gradx.commands.eval.model import Status
 from gradx.render.eval_plot_terminal import curve_label, render_line_plot
 
 

@@ -92,7 +92,8 @@ def test_where_on_every_path(expression, x, value, derivative):
 def test_the_switch_is_a_kink_or_a_jump():
     kink = _row("where(x > 0, x^2, -x)", 0)
     assert kink.status is Status.NONDIFFERENTIABLE
-    assert "kink: left derivative -1, right derivative 0 (x > 0 at its breakpoint)" in str(kink.note)
+    said = str(kink.note)
+    assert "kink: left derivative -1, right derivative 0 (x > 0 at its breakpoint)" in said
     jump = _row("where(x >= 1, 1, 0)", 1)
     assert jump.status is Status.NONDIFFERENTIABLE
     assert "f jumps here" in str(jump.note)
