@@ -101,8 +101,10 @@ def table(report: EvalReport, console: Console | None = None, lang: str = "en") 
     block of ``name value`` lines.
     """
     grid = _grid(report, (), lang)
-    if console is None or _fits(grid, console):
+    if console is None:
         return grid
+    if _fits(grid, console):
+        return _caption_by_cells(grid, console)
     for dropped in DROPPABLE:
         grid = _grid(report, dropped, lang)
         if _fits(grid, console):
@@ -124,10 +126,18 @@ def table(report: EvalReport, console: Console | None = None, lang: str = "en") 
                 )
             grid.caption = _join_caption(grid.caption, said)
             grid.caption_justify = "left"
-            if cell_len(said) != len(said):  # Chinese: broken by cells, not at its few spaces
-                grid.caption = fit_lines(str(grid.caption), _width(grid, console))
-            return grid
-    return _vertical(report, lang)
+            return _caption_by_cells(grid, console)
+    return _caption_by_cells(_vertical(report, lang), console)
+
+
+def _caption_by_cells(grid: Table, console: Console) -> Table:
+    """A Chinese caption broken to the table's width by cells (rich breaks lines at spaces,
+    which Chinese hardly has), left-aligned; other captions as they are."""
+    caption = str(grid.caption or "")
+    if cell_len(caption) != len(caption):
+        grid.caption = fit_lines(caption, min(_width(grid, console), console.width))
+        grid.caption_justify = "left"
+    return grid
 
 
 def _fits(grid: Table, console: Console) -> bool:
@@ -252,7 +262,7 @@ def notes_table(report: EvalReport, lang: str = "en", width: int | None = None) 
     if width is not None and any(cell_len(text) != len(text) for text in said):
         # rich wraps at spaces only: a Chinese sentence has few, so it is broken here, by cells
         room = width - max(map(cell_len, where)) - max(s.cell_len for s in statuses) - 4
-        if room >= 16:
+        if room >= 8:
             said = ["\n".join(wrap_cells(text, room)) for text in said]
     for row in zip(where, statuses, said, strict=True):
         notes.add_row(*row)
