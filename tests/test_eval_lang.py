@@ -255,3 +255,17 @@ def test_wrapping_by_cells_keeps_every_character_and_the_width(text, width):
     for run in re.findall(r"[a-c1.5e-]+", text):
         if len(run) <= width - 4:
             assert any(run in line for line in lines), (run, lines)
+
+
+@given(st.text(max_size=20))
+def test_any_lang_value_is_a_language_or_one_line_error(value):
+    from gradx.errors import ExitCode, GradxError
+    from gradx.translations import resolve_lang
+
+    try:
+        lang = resolve_lang(value)
+    except GradxError as error:
+        assert error.exit_code == ExitCode.USAGE
+        assert "\n" not in error.message  # the value is quoted with repr()
+    else:
+        assert lang in ("en", "zh")
