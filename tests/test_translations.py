@@ -49,6 +49,22 @@ def test_every_template_is_translated_with_the_same_placeholders(lang: str) -> N
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_each_template_is_translated_in_one_file_only(lang: str) -> None:
+    """The files are merged into one table: a key in two files would silently lose one of its
+    translations. A template two commands write belongs in common.toml."""
+    import tomllib
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in sorted((PACKAGE / "translations" / lang).glob("*.toml")):
+        for key in tomllib.loads(path.read_text(encoding="utf-8")):
+            if key in seen:
+                clashes.append(f"{key!r} in {seen[key]} and {path.name}")
+            seen[key] = path.name
+    assert not clashes, "move these to common.toml: " + "; ".join(clashes)
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
 def test_no_translation_is_left_unused(lang: str) -> None:
     unused = set(table(lang)) - set(TEMPLATES)
     assert not unused, f"{lang} entries no code writes: {sorted(unused)}"
