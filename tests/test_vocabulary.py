@@ -102,6 +102,19 @@ def test_every_function_has_a_case_and_every_backend_knows_it():
     assert all(target in FUNCTIONS for target in ALIASES.values())
 
 
+def test_reductions_are_tensor_only_declarations_with_a_torch_meaning():
+    from gradx.expression.to_sympy import SYMPY_FUNCTIONS
+    from gradx.expression.to_torch import TORCH_FUNCTIONS
+    from gradx.expression.vocabulary import REDUCTIONS
+
+    assert set(REDUCTIONS) == {"sum", "mean", "dot", "norm"}
+    assert all(spec.kind == "reduction" for spec in REDUCTIONS.values())
+    assert all(spec.kind == "elementwise" for spec in FUNCTIONS.values())
+    assert not set(REDUCTIONS) & (set(FUNCTIONS) | set(ALIASES))
+    assert set(REDUCTIONS) <= set(TORCH_FUNCTIONS) & set(MATH_FUNCTIONS)
+    assert not set(REDUCTIONS) & set(SYMPY_FUNCTIONS)  # eval never sees them
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("order", [1, 2])
 def test_every_function_on_every_path(name, order):

@@ -57,8 +57,8 @@ def _is_leading_minus_expression(arg: str) -> bool:
     from gradx.errors import GradxError
     from gradx.expression.parser import parse_expression
 
-    try:
-        parse_expression(arg)
+    try:  # with graph's reductions, so that eval can say why it refuses "-sum(x)"
+        parse_expression(arg, tensors=True)
     except GradxError:
         return False
     return True

@@ -193,6 +193,12 @@ MATH_FUNCTIONS: dict[str, Callable[..., float]] = {
         "asech": _inverse(math.acosh),
         "acsch": _inverse(math.asinh),
         "acoth": _inverse(math.atanh),
+        # Reductions of one number (the parser refuses dot of a constant: torch.dot
+        # refuses numbers).
+        "sum": lambda a: a,
+        "mean": lambda a: a,
+        "dot": lambda a, b: math.nan,
+        "norm": lambda a, p: abs(a),
     }.items()
 }
 

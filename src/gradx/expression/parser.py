@@ -27,9 +27,7 @@ from gradx.expression.tree import (
     is_constant,
 )
 from gradx.expression.vocabulary import (
-    ALIASES,
     CONSTANTS,
-    FUNCTIONS,
     MAX_DEPTH,
     MAX_EXPONENT,
     MAX_EXPRESSION_LENGTH,
@@ -37,10 +35,12 @@ from gradx.expression.vocabulary import (
     MAX_NODES,
     MAX_VARIABLES,
     NOT_PER_ELEMENT,
+    REDUCTIONS,
     REFUSED_NAMES,
     FunctionSpec,
     all_function_names,
     canonical_name,
+    function_spec,
 )
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
@@ -127,11 +127,15 @@ class ExpressionError(GradxError):
         self.end = end
 
 
-def parse_expression(text: str, *, extra_variables: tuple[str, ...] = ()) -> ParsedExpression:
+def parse_expression(
+    text: str, *, extra_variables: tuple[str, ...] = (), tensors: bool = False
+) -> ParsedExpression:
     """Parse and validate expression text; raise ``ExpressionError`` for anything not allowed.
 
     ``extra_variables`` are names the caller wants as variables even when the expression does
-    not use them (for instance ``--at y=2`` on a constant expression).
+    not use them (for instance ``--at y=2`` on a constant expression). ``tensors``: the
+    caller's variables are tensors (``gradx graph``), so the reductions of
+    ``vocabulary.REDUCTIONS`` (``sum``, ``mean``, ``dot``, ``norm``) are allowed too.
     """
     if not isinstance(text, str):
         raise GradxError("the expression must be text")
@@ -150,7 +154,7 @@ def parse_expression(text: str, *, extra_variables: tuple[str, ...] = ()) -> Par
     python_text, origin = _caret_to_power(source)
     lead = len(python_text) - len(python_text.lstrip())
     tree = _python_parse(source, python_text, origin)
-    builder = _Builder(source, origin[lead:])
+    builder = _Builder(source, origin[lead:], tensors=tensors)
     root = builder.numeric(builder.build(tree.body, depth=0), tree.body)
     names = {*builder.variables, *extra_variables}
     if len(names) > MAX_VARIABLES:
@@ -229,9 +233,10 @@ def _syntax_message(msg: str, source: str, start: int) -> str:
 class _Builder:
     """Walks a Python AST with an allow-list and builds the intermediate tree."""
 
-    def __init__(self, source: str, origin: list[int]) -> None:
+    def __init__(self, source: str, origin: list[int], *, tensors: bool = False) -> None:
         self.source = source
         self.origin = origin
+        self.tensors = tensors
         self.variables: set[str] = set()
         self.count = 0
 
@@ -305,7 +310,7 @@ class _Builder:
             raise self.fail(f"{name!r}: {REFUSED_NAMES[name.lower()]}", node)
         if name in CONSTANTS:
             return Constant(name, span)
-        if canonical_name(name) is not None:
+        if canonical_name(name, tensors=self.tensors) is not None:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
         if name == "where":
             raise self.fail("'where' is a function: call it, as in where(x > 0, x, 0)", node)
@@ -337,7 +342,7 @@ class _Builder:
         raw = self.prefixed(node)
         if node.attr in CONSTANTS:
             return Constant(node.attr, self.span(node))
-        if canonical_name(node.attr) is not None:
+        if canonical_name(node.attr, tensors=self.tensors) is not None:
             raise self.fail(f"{raw!r} is a function: call it, as in {raw}(x)", node)
         raise self.fail(f"{raw!r} is not a constant gradx knows (pi, e)", node)
 
@@ -417,10 +422,10 @@ class _Builder:
             raise self.fail("only named functions such as sin(x) can be called", node.func)
         if bare == "where":
             return self.where(raw, node, depth)
-        name = canonical_name(bare)
+        name = canonical_name(bare, tensors=self.tensors)
         if name is None:
-            raise self.fail(_unknown_function_message(bare, raw), node.func)
-        spec = FUNCTIONS[name]
+            raise self.fail(_unknown_function_message(bare, raw, self.tensors), node.func)
+        spec = function_spec(name)
         if not spec.min_args <= len(node.args) <= spec.max_args:
             raise self.fail(f"{raw}() takes {spec.arity_text()}, got {len(node.args)}", node)
         sources: list[ast.expr | None] = list(node.args)
@@ -435,6 +440,14 @@ class _Builder:
             args = tuple(a for a in built if a is not None)
         if name == "pow":
             self.check_power(args[0], args[1], node)
+        if name == "dot":
+            for arg, source in zip(args, node.args, strict=True):
+                if is_constant(arg):
+                    raise self.fail(
+                        f"{raw}(a, b) takes two vectors (1-D tensors); "
+                        f"{self.source[slice(*arg.span)] or 'a constant'} is a number",
+                        source,
+                    )
         return Call(name, args, self.span(node))
 
     def keyword_parameters(
@@ -550,21 +563,29 @@ class _Builder:
                     raise self.fail("constant power too large to compute", node)
 
 
-def _unknown_function_message(name: str, raw: str | None = None) -> str:
+def _unknown_function_message(name: str, raw: str | None = None, tensors: bool = False) -> str:
     raw = raw or name
     if name.startswith("_"):
         return f"name {raw!r} not allowed: names may not start with '_'"
+    if tensors and name.lower() in NOT_PER_ELEMENT:
+        return (
+            f"unknown function {raw!r}: the tensor functions of an expression are "
+            f"{', '.join(REDUCTIONS)}; for other tensor operations write a function in a file "
+            "and run gradx graph FILE.py::NAME"
+        )
     if name.lower() in NOT_PER_ELEMENT:
+        graph = f" (gradx graph, whose variables are tensors, has {name.lower()})"
         return (
             f"unknown function {name!r}: expressions work on numbers, one per variable; "
-            f"{NOT_PER_ELEMENT[name.lower()]}"
+            f"{NOT_PER_ELEMENT[name.lower()]}" + (graph if name.lower() in REDUCTIONS else "")
         )
-    close = difflib.get_close_matches(name, all_function_names(), n=1, cutoff=0.6)
-    if not close and (name.lower() in FUNCTIONS or name.lower() in ALIASES):
+    names = all_function_names(tensors=tensors)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if not close and name.lower() in names:
         close = [name.lower()]
     if close:
         return f"unknown function {raw!r} — did you mean {close[0]!r}?"
-    return f"unknown function {raw!r}; the functions are: {', '.join(all_function_names())}"
+    return f"unknown function {raw!r}; the functions are: {', '.join(names)}"
 
 
 def parse_constant(text: str, what: str) -> float:

@@ -58,6 +58,21 @@ def _hardsigmoid(a: Tensor) -> Tensor:
     return F.relu6(a + 3) / 6
 
 
+def _dot(a: Tensor, b: Tensor) -> Tensor:
+    if a.dim() != 1 or b.dim() != 1 or a.shape != b.shape:
+        from gradx.errors import GradxError
+
+        raise GradxError(
+            "dot(a, b) needs two vectors (1-D tensors) of the same length, as torch.dot does; "
+            f"got shapes {_shape(a)} and {_shape(b)}"
+        )
+    return torch.dot(a, b)
+
+
+def _shape(t: Tensor) -> str:
+    return "(" + ", ".join(str(n) for n in t.shape) + ("," if t.dim() == 1 else "") + ")"
+
+
 def _param(t: Tensor) -> float:
     """A constant parameter (the parser made sure it is one) as the float torch expects."""
     return float(t)
@@ -148,6 +163,11 @@ TORCH_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "asech": lambda a: torch.acosh(1 / a),
     "acsch": lambda a: torch.asinh(1 / a),
     "acoth": lambda a: torch.atanh(1 / a),
+    # Reductions (vocabulary.REDUCTIONS): whole tensors to one number, for gradx graph.
+    "sum": torch.sum,
+    "mean": torch.mean,
+    "dot": _dot,
+    "norm": lambda a, p: torch.linalg.vector_norm(a, ord=_param(p)),
 }
 
 

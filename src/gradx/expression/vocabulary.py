@@ -81,6 +81,9 @@ class FunctionSpec:
     parameters: tuple[Parameter, ...] = ()
     # For hardtanh: the parameters are bounds, the first not above the second.
     ordered_parameters: bool = False
+    # "elementwise": a function of numbers, applied to each element (every name of FUNCTIONS);
+    # "reduction": a function of whole tensors to one number (REDUCTIONS: gradx graph only).
+    kind: str = "elementwise"
 
     def arity_text(self) -> str:
         """How many arguments the function takes, in words."""
@@ -279,6 +282,32 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     )
 }
 
+# Tensor reductions, for expressions whose variables are tensors (gradx graph, where --at
+# x=0,1,2,3 is a vector). gradx eval's variables are numbers, one per point: there these names
+# stay unknown, with what they mean for numbers (NOT_PER_ELEMENT).
+REDUCTIONS: dict[str, FunctionSpec] = {
+    f.name: f
+    for f in (
+        _F("sum", 1, 1, "sum(x): the sum of all elements (torch.sum)", kind="reduction"),
+        _F("mean", 1, 1, "mean(x): the mean of all elements (torch.mean)", kind="reduction"),
+        _F(
+            "dot",
+            2,
+            2,
+            "dot(a, b): the dot product of two vectors of equal length (torch.dot)",
+            kind="reduction",
+        ),
+        _F(
+            "norm",
+            1,
+            2,
+            "norm(x, p): the p-norm of all elements, p 2 by default (torch.linalg.vector_norm)",
+            parameters=(Parameter("p", 2.0, at_least=1.0, keyword="ord"),),
+            kind="reduction",
+        ),
+    )
+}
+
 # The comparisons are breakpoints too: where(x > 0, a, b) may kink or jump where x = 0.
 COMPARISON_BREAKPOINTS: tuple[Breakpoint, ...] = ((EqualsArg(0, 1),),)
 
@@ -345,12 +374,21 @@ MAX_VARIABLES = 16
 MAX_ORDER = 6
 
 
-def canonical_name(name: str) -> str | None:
-    """The vocabulary name for ``name`` (resolving aliases), or None when unknown."""
+def canonical_name(name: str, *, tensors: bool = False) -> str | None:
+    """The vocabulary name for ``name`` (resolving aliases), or None when unknown; with
+    ``tensors`` (variables are tensors) the reductions count too."""
     name = ALIASES.get(name, name)
-    return name if name in FUNCTIONS else None
+    if name in FUNCTIONS or (tensors and name in REDUCTIONS):
+        return name
+    return None
 
 
-def all_function_names() -> tuple[str, ...]:
-    """Every accepted function name, aliases included, sorted."""
-    return tuple(sorted([*FUNCTIONS, *ALIASES]))
+def function_spec(name: str) -> FunctionSpec:
+    """The declaration of a canonical function name (elementwise or reduction)."""
+    return FUNCTIONS[name] if name in FUNCTIONS else REDUCTIONS[name]
+
+
+def all_function_names(*, tensors: bool = False) -> tuple[str, ...]:
+    """Every accepted function name, aliases included, sorted (with ``tensors``: and the
+    reductions)."""
+    return tuple(sorted([*FUNCTIONS, *ALIASES, *(REDUCTIONS if tensors else ())]))

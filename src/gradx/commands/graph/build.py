@@ -238,6 +238,8 @@ class _Walk:
                 yield SavedValue(name, None, "", _short_text(value))
 
     def _refers_to(self, tensor: Tensor) -> str:
+        if tensor.requires_grad and tensor.grad_fn is None:
+            tensor = _original_leaf(tensor)
         if id(tensor) in self.leaf_names:
             return self.leaf_names[id(tensor)]
         if tensor.grad_fn is not None and id(tensor.grad_fn) in self.ids:
@@ -245,6 +247,17 @@ class _Walk:
         if tensor.requires_grad and tensor.grad_fn is None:
             return self.leaf_name(tensor)
         return "constant"
+
+
+def _original_leaf(tensor: Tensor) -> Tensor:
+    """The leaf a saved tensor stands for. Read back through ``saved_tensors_hooks`` (which
+    ``gradx graph --order`` counts saved tensors with) a saved leaf is a new tensor object; its
+    gradient edge still ends in the leaf's own AccumulateGrad node, which holds the leaf."""
+    try:
+        variable = getattr(torch.autograd.graph.get_gradient_edge(tensor).node, "variable", None)
+    except RuntimeError:
+        return tensor
+    return variable if isinstance(variable, Tensor) else tensor
 
 
 def _node_name(fn: Any) -> str:

@@ -27,7 +27,7 @@ def derivative_graphs(
         raise GradxError(f"--order must be between 1 and {MAX_ORDER}")
     from gradx.expression.parser import parse_expression
 
-    parsed = parse_expression(expression)
+    parsed = parse_expression(expression, tensors=True)
     if not parsed.variables:
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
     torch_dtype = DType.parse(dtype).torch

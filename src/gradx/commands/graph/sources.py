@@ -78,7 +78,7 @@ def expression_graph(
     those named in ``frozen``); ``gradient`` is the vector given to backward()."""
     from gradx.expression.parser import parse_expression
 
-    parsed = parse_expression(expression)
+    parsed = parse_expression(expression, tensors=True)
     if not parsed.variables:
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
     torch_dtype = DType.parse(dtype).torch
