@@ -51,7 +51,7 @@ CASES = {
     "clamp": ("clamp(x, -1, 1)", "x=0.3"),
     "relu": ("relu(x)", "x=0.7"),
     "sigmoid": ("sigmoid(x)", "x=0.7"),
-    "softplus": ("softplus(x)", "x=0.7"),
+    "softplus": ("softplus(x) + softplus(x, 2) + softplus(x, 0.5, 3) + softplus(x, -1)", "x=0.7"),
     "gelu": ("gelu(x)", "x=0.7"),
     "silu": ("silu(x)", "x=0.7"),
     "erf": ("erf(x)", "x=0.7"),
@@ -253,7 +253,7 @@ def _point_on(spec, conditions):
         if isinstance(c, v.Equals):
             args[c.arg] = c.value
         elif isinstance(c, v.EqualsArg):
-            args[c.arg] = c.factor * args[c.other]
+            args[c.arg] = c.target(args)
         elif isinstance(c, v.AtMost):
             args[c.arg] = c.value - 1
         elif isinstance(c, v.IsInteger):

@@ -46,8 +46,12 @@ def _sign(a: float) -> float:
     return float((a > 0) - (a < 0))
 
 
-def _softplus(a: float) -> float:
-    return a if a > 20 else math.log1p(math.exp(a))
+def _softplus(a: float, beta: float = 1.0, threshold: float = 20.0) -> float:
+    """torch's softplus: x where beta*x > threshold, else log(1 + exp(beta*x))/beta."""
+    z = beta * a
+    if z > threshold:
+        return a
+    return (max(z, 0.0) + math.log1p(math.exp(-abs(z)))) / beta
 
 
 def _sigmoid(a: float) -> float:

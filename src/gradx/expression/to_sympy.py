@@ -91,7 +91,11 @@ SYMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "clamp": lambda a, lo, hi: sp.Min(sp.Max(a, lo), hi),
     "relu": lambda a: sp.Max(0, a),
     "sigmoid": _sigmoid,
-    "softplus": lambda a: sp.log(1 + sp.exp(a)),
+    # torch's function: it returns x where beta*x > threshold (a jump of
+    # log(1 + exp(-threshold))/beta there), in its forward and its backward alike.
+    "softplus": lambda a, beta, threshold: sp.Piecewise(
+        (_softplus(beta * a) / beta, beta * a <= threshold), (a, True)
+    ),
     "gelu": lambda a: a * (1 + sp.erf(a / sp.sqrt(2))) / 2,
     "silu": lambda a: a * _sigmoid(a),
     "erf": sp.erf,

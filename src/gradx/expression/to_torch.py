@@ -128,7 +128,7 @@ TORCH_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     "clamp": _clamp,
     "relu": torch.relu,
     "sigmoid": torch.sigmoid,
-    "softplus": F.softplus,
+    "softplus": lambda a, beta, threshold: F.softplus(a, _param(beta), _param(threshold)),
     "gelu": F.gelu,
     "silu": F.silu,
     "erf": torch.erf,

@@ -6,7 +6,9 @@ No torch or sympy here. The numeric and symbolic meaning of each name lives in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,18 @@ class Equals:
 
 @dataclass(frozen=True)
 class EqualsArg:
-    """Argument ``arg`` equals ``factor`` times argument ``other`` (a bound or a parameter)."""
+    """Argument ``arg`` equals ``factor`` times argument ``other`` (a bound or a parameter),
+    divided by argument ``divisor`` when there is one (softplus: x = threshold/beta)."""
 
     arg: int
     other: int
     factor: float = 1.0
+    divisor: int | None = None
+
+    def target(self, args: Sequence[Any]) -> Any:
+        """The value argument ``arg`` is compared with (numbers or tensors alike)."""
+        value = self.factor * args[self.other]
+        return value if self.divisor is None else value / args[self.divisor]
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,18 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         _F("relu", 1, 1, "max(0, x)", "kink at 0", _AT_ZERO),
         _F("sigmoid", 1, 1, "logistic function 1/(1 + exp(-x))"),
-        _F("softplus", 1, 1, "log(1 + exp(x)) (torch's version returns x above x = 20)"),
+        _F(
+            "softplus",
+            1,
+            3,
+            "log(1 + exp(beta*x))/beta, and x where beta*x > threshold; "
+            "softplus(x, beta, threshold), 1 and 20 by default",
+            # torch switches to x there, in forward and backward alike: f jumps by
+            # log(1 + exp(-threshold))/beta (2e-9 with the defaults) and f' by 1 - sigmoid(threshold)
+            "jumps (slightly) at x = threshold/beta, where torch switches to x",
+            ((EqualsArg(0, 2, divisor=1),),),
+            (Parameter("beta", 1.0, nonzero=True), Parameter("threshold", 20.0)),
+        ),
         _F("gelu", 1, 1, "x * Phi(x), the exact (erf) GELU"),
         _F("silu", 1, 1, "x * sigmoid(x)"),
         _F("erf", 1, 1, "error function"),

@@ -125,7 +125,7 @@ def _condition_mask(condition: Condition, args: Sequence[Tensor], tiny: float) -
     if isinstance(condition, Equals):
         return near(args[condition.arg], condition.value)
     if isinstance(condition, EqualsArg):
-        return near(args[condition.arg], condition.factor * args[condition.other])
+        return near(args[condition.arg], condition.target(args))
     if isinstance(condition, AtMost):
         a = args[condition.arg]
         return (a <= condition.value) | near(a, condition.value)
