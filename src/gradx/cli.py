@@ -655,7 +655,8 @@ def graph_command(
         str,
         typer.Argument(
             metavar="EXPRESSION|FILE.py::NAME",
-            help="An expression such as '2*x*x', or a function in a file (as for gradx check).",
+            help="An expression such as '2*x*x' or '2*dot(x,x)' (sum, mean, dot, norm work on "
+            "tensors here), or a function in a file (as for gradx check).",
         ),
     ],
     at: Annotated[
@@ -711,8 +712,8 @@ def graph_command(
         typer.Option(
             "--order",
             metavar="K",
-            help="For an expression: the graphs create_graph=True builds for f', f'', ... up "
-            "to order K, with node counts, saved tensors, time and memory of each backward.",
+            help="The graphs create_graph=True builds for f', f'', ... up to order K, with "
+            "node counts, saved tensors, time and memory of each backward.",
         ),
     ] = 1,
     timeout: Annotated[
@@ -740,12 +741,26 @@ def graph_command(
                 raise GradxError("--dot - and --json both write to standard output: choose one")
             check_writable(dot)
         if order != 1:
-            if is_script_target(target):
-                raise GradxError("--order is for an expression, such as gradx graph 'sin(x)'")
-            from gradx.commands.graph.orders import derivative_graphs
             from gradx.render.graph_orders import emit_orders
 
-            report = derivative_graphs(target, tuple(at or ()), dtype, order)
+            if is_script_target(target):
+                from gradx.commands.graph.isolated import isolated_script_derivative_graphs
+
+                report = isolated_script_derivative_graphs(
+                    target,
+                    tuple(at or ()),
+                    tuple(shape or ()),
+                    dtype,
+                    order=order,
+                    gradient=gradient,
+                    timeout=timeout,
+                )
+            else:
+                if shape:
+                    raise GradxError("--shape is for a file target; for an expression use --at")
+                from gradx.commands.graph.orders import derivative_graphs
+
+                report = derivative_graphs(target, tuple(at or ()), dtype, order, gradient)
             views = tuple(build_view(step.graph, depth) for step in report.steps)
             emit_orders(report, views, json_out=json_out)
             raise _exit_for(report)

@@ -31,6 +31,9 @@ def emit_orders(report: HigherOrderGraphs, views: Sequence[GraphView], *, json_o
                 for step in report.steps
             ],
             "stopped": report.stopped,
+            "notes": list(report.notes),
+            "grad_outputs": report.grad_outputs,
+            "printed": list(report.printed),
         }
         sys.stdout.write(json.dumps(document, default=str) + "\n")
     else:
@@ -41,6 +44,18 @@ def emit_orders(report: HigherOrderGraphs, views: Sequence[GraphView], *, json_o
         from gradx.render.graph_tree import graph_tree
 
         console = stdout_console()
+        if report.printed:
+            console.print(Text(f"{report.title.split('::')[0]} printed:", style="bold"))
+            for line in report.printed:
+                console.print(Text("│ " + line, style="dim"))
+            console.print()
+        if report.steps:
+            from gradx.render.graph_tree import _values as shaped
+
+            leaves = report.steps[0].graph.leaves
+            shown = "; ".join(f"{leaf.name} = {shaped(leaf.tensor)}" for leaf in leaves)
+            console.print(Text(f"inputs: {shown}", style="dim"))
+            console.print()
         for step, view in zip(report.steps, views, strict=True):
             what = "f (the forward pass)" if step.order == 0 else _title(step.order, report)
             console.print(Text(f"order {step.order}: {what}", style="bold"))
@@ -66,6 +81,8 @@ def emit_orders(report: HigherOrderGraphs, views: Sequence[GraphView], *, json_o
             for s in report.steps
         )
         console.print(f"time of each pass: {times}")
+        for note in report.notes:
+            console.print(Text(f"note: {note}", style="dim"))
         if report.stopped:
             console.print(Text(report.stopped, style="alert" if report.failed else "caution"))
         console.print(
@@ -77,6 +94,11 @@ def emit_orders(report: HigherOrderGraphs, views: Sequence[GraphView], *, json_o
 
 def _title(order: int, report: HigherOrderGraphs) -> str:
     ticks = "'" * order if order <= 3 else f"({order})"
+    if order == 1 and report.grad_outputs is not None:
+        return (
+            f"f', built by torch.autograd.grad(f, {report.variable}, "
+            f"grad_outputs={report.grad_outputs}, create_graph=True)"
+        )
     return (
         f"f{ticks}, built by torch.autograd.grad(f{'' if order == 1 else _ticks(order - 1)}"
         f".sum(), {report.variable}, create_graph=True)"

@@ -45,7 +45,7 @@ def trace_graph(
     watcher = _CutWatcher(source_file)
     with watcher:
         result = compute()
-    output, how = _pick_output(result)
+    output, how = pick_output(result)
     walk = _Walk(leaves, local_names or {})
     root = walk.visit_all(output.grad_fn) if output.grad_fn is not None else None
     cuts = [
@@ -84,7 +84,7 @@ def tensor_info(t: Tensor) -> TensorInfo:
     return TensorInfo(shape, dtype, norm=norm)
 
 
-def _pick_output(result: Any) -> tuple[Tensor, str]:
+def pick_output(result: Any) -> tuple[Tensor, str]:
     """The tensor to differentiate: the result, or the first tensor of a tuple/list/dict."""
     if isinstance(result, Tensor):
         return result, ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from gradx.commands.graph.model import AutogradGraph
+from gradx.commands.graph.model import AutogradGraph, HigherOrderGraphs
 from gradx.errors import GradxError
 from gradx.numerics.settings import DType
 
@@ -41,5 +41,36 @@ def isolated_script_graph(
     options = {
         "at": tuple(at), "shapes": tuple(shapes), "dtype": dtype, "backward": backward,
         "frozen": tuple(frozen), "gradient": gradient,
+    }  # fmt: skip
+    return isolated_graph(target, options, timeout=timeout, memory=default_memory())
+
+
+def isolated_script_derivative_graphs(
+    target: str,
+    at: Sequence[str] = (),
+    shapes: Sequence[str] = (),
+    dtype: str = "float64",
+    *,
+    order: int = 2,
+    gradient: str | None = None,
+    timeout: float | None = None,
+) -> HigherOrderGraphs:
+    """``orders.script_derivative_graphs`` (``--order K``) in a worker process, as above."""
+    from gradx.commands.check import default_memory, isolated_graph
+    from gradx.commands.graph.orders import check_order
+    from gradx.commands.graph.sources import gradient_values
+    from gradx.user_script.spec import check_file, input_spec, split_target
+
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise GradxError(f"--timeout {timeout:g}: give a positive number of seconds")
+    check_order(order)
+    DType.parse(dtype)
+    path, _ = split_target(target)
+    check_file(path)
+    input_spec(tuple(shapes), tuple(at))
+    gradient_values(gradient)  # a bad --gradient exits 2 before a worker starts
+    options = {
+        "at": tuple(at), "shapes": tuple(shapes), "dtype": dtype, "order": order,
+        "gradient": gradient,
     }  # fmt: skip
     return isolated_graph(target, options, timeout=timeout, memory=default_memory())

@@ -168,11 +168,14 @@ class OrderStep:
 class HigherOrderGraphs:
     """The graphs of f, f', f'', ... along one variable, for seeing why higher orders cost more."""
 
-    title: str
+    title: str  # the expression, or file.py::NAME
     variable: str
     steps: tuple[OrderStep, ...]
     stopped: str | None = None  # why the chain stopped before the order asked for
     failed: bool = False  # a backward raised (exit 1), rather than a derivative being constant
+    notes: tuple[str, ...] = ()  # how the inputs were chosen, how f' was seeded
+    grad_outputs: str | None = None  # --gradient: the vector f' was taken against, as text
+    printed: tuple[str, ...] = ()  # what the user's file printed (FILE::NAME), kept apart
 
     @property
     def exit_ok(self) -> bool:

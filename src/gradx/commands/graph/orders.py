@@ -1,6 +1,9 @@
-"""``gradx graph EXPR --order N``: the graphs that ``create_graph=True`` builds, order by order.
+"""``gradx graph EXPR --order N`` (or ``FILE.py::NAME --order N``): the graphs that
+``create_graph=True`` builds, order by order.
 
-The k-th derivative is ``torch.autograd.grad(d_{k-1}.sum(), x, create_graph=True)``: autograd
+The k-th derivative is ``torch.autograd.grad(d_{k-1}.sum(), x, create_graph=True)`` (for the
+first, ``--gradient`` may give the vector instead of ``.sum()``); x is the expression's first
+variable, or the target's first floating input. Autograd
 records the backward pass itself as a new graph, which references the graphs below it. Each
 pass is timed and its saved tensors are counted through ``saved_tensors_hooks`` (what the next
 order's backward will need, and what stays in memory while the graph lives).
@@ -9,22 +12,38 @@ order's backward will need, and what stays in memory while the graph lives).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from gradx.commands.graph.model import HigherOrderGraphs, OrderStep
-from gradx.commands.graph.sources import DEFAULT_VALUE, expression_values
+from gradx.commands.graph.sources import (
+    DEFAULT_VALUE,
+    MAX_PRINTED,
+    ScriptCall,
+    expression_values,
+    gradient_values,
+    prepare_script_call,
+)
 from gradx.errors import GradxError
 from gradx.expression.vocabulary import MAX_ORDER
 from gradx.numerics.settings import DType
+from gradx.text import first_line
 
 
 def derivative_graphs(
-    expression: str, at: Sequence[str], dtype: str = "float64", order: int = 2
+    expression: str,
+    at: Sequence[str],
+    dtype: str = "float64",
+    order: int = 2,
+    gradient: str | None = None,
 ) -> HigherOrderGraphs:
-    """f and its derivatives up to ``order`` along the first variable, each with its graph."""
-    if not 1 <= order <= MAX_ORDER:
-        raise GradxError(f"--order must be between 1 and {MAX_ORDER}")
+    """f and its derivatives up to ``order`` along the first variable, each with its graph.
+
+    ``gradient`` (``--gradient``) is the vector f' is taken against when f is not a scalar
+    (by default ones: the gradient of f.sum()).
+    """
+    check_order(order)
     from gradx.expression.parser import parse_expression
 
     parsed = parse_expression(expression, tensors=True)
@@ -32,21 +51,103 @@ def derivative_graphs(
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
     torch_dtype = DType.parse(dtype).torch
     values = expression_values(at, parsed.variables)
+    given = gradient_values(gradient)
     import torch
 
-    from gradx.commands.graph.build import trace_graph
     from gradx.expression.to_torch import evaluate
 
     leaves = {
         name: torch.tensor(values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=True)
         for name in parsed.variables
     }
-    variable = parsed.variables[0]
+
+    def compute() -> Any:
+        try:
+            return evaluate(parsed.root, leaves, torch_dtype)
+        except RuntimeError as exc:
+            shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in leaves.items())
+            raise GradxError(
+                f"the inputs do not fit together ({shapes}): {first_line(exc)}"
+            ) from None
+
+    return _chain(expression, compute, leaves, parsed.variables[0], order, given)
+
+
+def script_derivative_graphs(
+    target_text: str,
+    at: Sequence[str] = (),
+    shapes: Sequence[str] = (),
+    dtype: str = "float64",
+    order: int = 2,
+    gradient: str | None = None,
+) -> HigherOrderGraphs:
+    """``derivative_graphs`` for a target of a Python file (``FILE.py::NAME``), called as
+    ``gradx check`` calls it, along its first input. What the file prints is kept apart."""
+    import contextlib
+    import io
+
+    check_order(order)
+    given = gradient_values(gradient)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        call = prepare_script_call(target_text, at, shapes, dtype)
+        wanted = [name for name in (*call.inputs, *call.leaves) if _differentiable(call, name)]
+        if not wanted:
+            raise GradxError(
+                f"{call.title} has no floating input or parameter to differentiate along"
+            )
+        report = _chain(
+            call.title,
+            call.compute,
+            call.leaves,
+            wanted[0],
+            order,
+            given,
+            notes=call.notes,
+            local_names=call.local_names,
+        )
+    lines = tuple(printed.getvalue().splitlines()[-MAX_PRINTED:])
+    return replace(report, printed=lines)
+
+
+def _differentiable(call: ScriptCall, name: str) -> bool:
+    leaf = call.leaves[name]
+    return bool(leaf.requires_grad and leaf.is_floating_point())
+
+
+def check_order(order: int) -> None:
+    """Refuse an order gradx does not go to (exit 2)."""
+    if not 1 <= order <= MAX_ORDER:
+        raise GradxError(f"--order must be between 1 and {MAX_ORDER}")
+
+
+def _chain(
+    title: str,
+    compute: Callable[[], Any],
+    leaves: Mapping[str, Any],
+    variable: str,
+    order: int,
+    given: Any,
+    *,
+    notes: Sequence[str] = (),
+    local_names: Mapping[int, str] | None = None,
+) -> HigherOrderGraphs:
+    """Run ``compute`` (f), then differentiate it ``order`` times along ``variable`` with
+    ``create_graph=True``, recording each pass's graph, saved tensors and time."""
+    import torch
+
+    from gradx.commands.graph.build import pick_output, trace_graph
+
     steps: list[OrderStep] = []
     stopped: str | None = None
     failed = False
+    notes = list(notes)
 
-    current, saved, seconds = _counted(lambda: evaluate(parsed.root, leaves, torch_dtype))
+    result, saved, seconds = _counted(compute)
+    current, how = pick_output(result)
+    if how:
+        notes.append(how)
+    seed = _seed(current, given, notes)
     for k in range(order + 1):
         if k > 0:
             previous = current
@@ -56,26 +157,83 @@ def derivative_graphs(
                     f"{_name(k)} and above are 0"
                 )
                 break
+            if not previous.is_floating_point():
+                stopped = f"{_name(k - 1)} is {previous.dtype}, not a floating tensor"
+                failed = True
+                break
 
-            def differentiate(p: Any = previous) -> Any:
+            def differentiate(p: Any = previous, first: bool = k == 1) -> Any:
+                outputs, grad_outputs = (p, seed) if first and seed is not None else (p.sum(), None)
                 return torch.autograd.grad(
-                    p.sum(), leaves[variable], create_graph=True, allow_unused=True
+                    outputs,
+                    leaves[variable],
+                    grad_outputs=grad_outputs,
+                    create_graph=True,
+                    allow_unused=True,
                 )[0]
 
             try:
                 current, saved, seconds = _counted(differentiate)
             except RuntimeError as exc:
-                stopped = f"computing {_name(k)} failed: {str(exc).strip().splitlines()[0]}"
+                stopped = f"computing {_name(k)} failed: {first_line(exc)}"
                 failed = True
                 break
             if current is None:  # allow_unused: f did not use the variable at all
                 stopped = f"{_name(k - 1)} does not depend on {variable}: {_name(k)} is 0"
                 break
         graph = trace_graph(
-            f"{_name(k)} of {expression}", _returning(current), leaves, backward=False
+            f"{_name(k)} of {title}",
+            _returning(current),
+            leaves,
+            backward=False,
+            local_names=local_names if k == 0 else None,
         )
         steps.append(OrderStep(k, graph, len(graph.nodes), saved[0], saved[1], seconds))
-    return HigherOrderGraphs(expression, variable, tuple(steps), stopped, failed)
+    return HigherOrderGraphs(
+        title,
+        variable,
+        tuple(steps),
+        stopped,
+        failed,
+        notes=tuple(notes),
+        grad_outputs=_plain(seed) if seed is not None else None,
+    )
+
+
+def _seed(output: Any, given: Any, notes: list[str]) -> Any:
+    """The vector f' is taken against (``--gradient``), or None for f.sum(); says which."""
+    import torch
+
+    if given is None:
+        if output.numel() != 1:
+            notes.append(
+                f"f has {output.numel()} elements, not one: f' is the gradient of f.sum() "
+                "(--gradient gives another vector)"
+            )
+        return None
+    # autograd.grad imports this (a quarter of a second) the first time it checks grad_outputs:
+    # imported here, it does not count as the time of the first backward.
+    import torch.fx.experimental.symbolic_shapes  # noqa: F401
+
+    values = torch.as_tensor(given, dtype=output.dtype)
+    if values.numel() != output.numel():
+        raise GradxError(
+            f"--gradient has {values.numel()} value(s) but f has shape {tuple(output.shape)} "
+            f"({output.numel()} elements): give one per element"
+        )
+    notes.append(f"f' is the gradient of (f * v).sum() for v = --gradient {_plain(values)}")
+    return values.reshape(output.shape)
+
+
+def _plain(t: Any) -> str:
+    from gradx.text import fmt_value
+
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        return fmt_value(float(value), 6)
+
+    return show(t.tolist())
 
 
 def _counted(compute: Any) -> tuple[Any, tuple[int, int], float]:

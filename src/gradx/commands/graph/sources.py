@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gradx.at_values import ALL, AtValue, merge_at, parse_one_value
@@ -155,6 +156,49 @@ def _script_graph(
     frozen: Sequence[str],
     gradient: str | None,
 ) -> AutogradGraph:
+    call = prepare_script_call(target_text, at, shapes, dtype, frozen)
+    given = gradient_values(gradient)
+    from gradx.commands.graph.build import trace_graph
+
+    return trace_graph(
+        call.title,
+        call.compute,
+        call.leaves,
+        source_file=call.source_file,
+        backward=backward,
+        notes=call.notes,
+        local_names=call.local_names,
+        gradient=given,
+    )
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """A target of a user's file, ready to be called on its leaves (as ``gradx check`` calls it).
+
+    ``compute`` runs the target once on ``leaves`` (an error in the user's code is a GradxError,
+    exit 1); while it runs, ``local_names`` learns the names the function gave its tensors.
+    """
+
+    title: str  # file.py::NAME
+    source_file: str
+    leaves: dict[str, Any]  # name -> leaf tensor, the target's inputs first, then parameters
+    inputs: tuple[str, ...]  # the names of leaves that are inputs (not module parameters)
+    notes: tuple[str, ...]
+    compute: Callable[[], Any]
+    local_names: dict[int, str]
+
+
+def prepare_script_call(
+    target_text: str,
+    at: Sequence[str],
+    shapes: Sequence[str],
+    dtype: str,
+    frozen: Sequence[str] = (),
+) -> ScriptCall:
+    """Load ``FILE.py::NAME`` and make its inputs (``--at``, ``--shape``, ``example_NAME()``,
+    else seeded random values); every floating input and parameter becomes a leaf that requires
+    grad, but those named in ``frozen``."""
     from gradx.user_script.inputs import InputError, make_inputs
     from gradx.user_script.spec import check_file, input_spec, split_target
     from gradx.user_script.targets import MODULE, find_targets, load_module, select
@@ -186,7 +230,6 @@ def _script_graph(
     except InputError as exc:
         raise GradxError(f"{path.name}::{target.name}: {exc}") from None
     constant_leaves = _check_frozen(frozen, inputs.names)
-    given = gradient_values(gradient)
     leaves = {
         leaf_name: tensor.detach().clone().requires_grad_(leaf_name not in constant_leaves)
         for leaf_name, tensor in zip(inputs.names, inputs.tensors, strict=True)
@@ -216,17 +259,16 @@ def _script_graph(
                     detail=("  gradx explain-error explains autograd errors",),
                 ) from None
 
-    from gradx.commands.graph.build import trace_graph
-
-    return trace_graph(
-        title,
-        compute,
-        leaves,
+    return ScriptCall(
+        title=title,
         source_file=str(path.resolve()),
-        backward=backward,
-        notes=notes,
+        leaves=leaves,
+        inputs=tuple(
+            n for n, kind in zip(inputs.names, inputs.kinds, strict=True) if kind == "input"
+        ),
+        notes=tuple(notes),
+        compute=compute,
         local_names=local_names,
-        gradient=given,
     )
 
 
