@@ -212,3 +212,24 @@ def test_script_target_errors_are_one_line(script, run_cli, name, args, code, me
     assert result.exit_code == code, result.output
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_frozen_variables_are_constants_and_the_next_one_is_differentiated(run_cli):
+    result = run_cli("graph", "x*y^2", "--at", "x=2", "--order", "2", "--frozen", "x", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["variable"] == "y"
+    assert [o["value"] for o in document["orders"]] == [[2.0], [4.0], [4.0]]  # 2y², 4y, 4
+    assert "y = 1 (not given: set it with --at y=…)" in document["notes"]
+    result = run_cli("graph", "x*y", "--order", "2", "--frozen", "x", "--frozen", "y")
+    assert result.exit_code == 2
+    assert "every variable is --frozen" in result.stderr
+
+
+def test_script_target_frozen_input(script, run_cli):
+    args = ("graph", f"{script}::vector", "--at", "x=1,2", "--at", "w=3,4", "--order", "2")
+    result = run_cli(*args, "--frozen", "x", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["variable"] == "w"
+    assert document["orders"][1]["value"] == pytest.approx([math.sin(1), math.sin(2)])

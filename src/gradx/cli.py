@@ -753,6 +753,7 @@ def graph_command(
                     dtype,
                     order=order,
                     gradient=gradient,
+                    frozen=tuple(frozen or ()),
                     timeout=timeout,
                 )
             else:
@@ -760,7 +761,9 @@ def graph_command(
                     raise GradxError("--shape is for a file target; for an expression use --at")
                 from gradx.commands.graph.orders import derivative_graphs
 
-                report = derivative_graphs(target, tuple(at or ()), dtype, order, gradient)
+                report = derivative_graphs(
+                    target, tuple(at or ()), dtype, order, gradient, tuple(frozen or ())
+                )
             views = tuple(build_view(step.graph, depth) for step in report.steps)
             emit_orders(report, views, json_out=json_out)
             raise _exit_for(report)

@@ -53,6 +53,7 @@ def isolated_script_derivative_graphs(
     *,
     order: int = 2,
     gradient: str | None = None,
+    frozen: Sequence[str] = (),
     timeout: float | None = None,
 ) -> HigherOrderGraphs:
     """``orders.script_derivative_graphs`` (``--order K``) in a worker process, as above."""
@@ -71,6 +72,6 @@ def isolated_script_derivative_graphs(
     gradient_values(gradient)  # a bad --gradient exits 2 before a worker starts
     options = {
         "at": tuple(at), "shapes": tuple(shapes), "dtype": dtype, "order": order,
-        "gradient": gradient,
+        "gradient": gradient, "frozen": tuple(frozen),
     }  # fmt: skip
     return isolated_graph(target, options, timeout=timeout, memory=default_memory())

@@ -21,6 +21,7 @@ from gradx.commands.graph.sources import (
     DEFAULT_VALUE,
     MAX_PRINTED,
     ScriptCall,
+    _check_frozen,
     expression_values,
     gradient_values,
     prepare_script_call,
@@ -37,11 +38,13 @@ def derivative_graphs(
     dtype: str = "float64",
     order: int = 2,
     gradient: str | None = None,
+    frozen: Sequence[str] = (),
 ) -> HigherOrderGraphs:
     """f and its derivatives up to ``order`` along the first variable, each with its graph.
 
     ``gradient`` (``--gradient``) is the vector f' is taken against when f is not a scalar
-    (by default ones: the gradient of f.sum()).
+    (by default ones: the gradient of f.sum()); ``frozen`` variables are constants
+    (``requires_grad=False``), and the first other one is differentiated along.
     """
     check_order(order)
     from gradx.expression.parser import parse_expression
@@ -51,15 +54,26 @@ def derivative_graphs(
         raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
     torch_dtype = DType.parse(dtype).torch
     values = expression_values(at, parsed.variables)
+    constant = _check_frozen(frozen, parsed.variables)
     given = gradient_values(gradient)
     import torch
 
     from gradx.expression.to_torch import evaluate
 
     leaves = {
-        name: torch.tensor(values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=True)
+        name: torch.tensor(
+            values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=name not in constant
+        )
         for name in parsed.variables
     }
+    notes = [
+        f"{name} = {DEFAULT_VALUE:g} (not given: set it with --at {name}=…)"
+        for name in parsed.variables
+        if name not in values
+    ]
+    wanted = [name for name in parsed.variables if name not in constant]
+    if not wanted:
+        raise GradxError("every variable is --frozen: there is nothing to differentiate along")
 
     def compute() -> Any:
         try:
@@ -70,7 +84,7 @@ def derivative_graphs(
                 f"the inputs do not fit together ({shapes}): {first_line(exc)}"
             ) from None
 
-    return _chain(expression, compute, leaves, parsed.variables[0], order, given)
+    return _chain(expression, compute, leaves, wanted[0], order, given, notes=notes)
 
 
 def script_derivative_graphs(
@@ -80,6 +94,7 @@ def script_derivative_graphs(
     dtype: str = "float64",
     order: int = 2,
     gradient: str | None = None,
+    frozen: Sequence[str] = (),
 ) -> HigherOrderGraphs:
     """``derivative_graphs`` for a target of a Python file (``FILE.py::NAME``), called as
     ``gradx check`` calls it, along its first input. What the file prints is kept apart."""
@@ -90,11 +105,12 @@ def script_derivative_graphs(
     given = gradient_values(gradient)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        call = prepare_script_call(target_text, at, shapes, dtype)
+        call = prepare_script_call(target_text, at, shapes, dtype, frozen)
         wanted = [name for name in (*call.inputs, *call.leaves) if _differentiable(call, name)]
         if not wanted:
             raise GradxError(
-                f"{call.title} has no floating input or parameter to differentiate along"
+                f"{call.title} has no floating input or parameter to differentiate along "
+                "(that is not --frozen)"
             )
         report = _chain(
             call.title,
