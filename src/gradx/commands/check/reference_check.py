@@ -48,6 +48,7 @@ from gradx.commands.check.model import (
     badness,
 )
 from gradx.commands.check.problem import TargetFailure, _unravel
+from gradx.translations import Phrase, phrase
 from gradx.user_script.inputs import InputError, Inputs, describe_value, instantiate_module
 from gradx.user_script.spec import InputSpec
 from gradx.user_script.targets import AUTOGRAD_FUNCTION, FUNCTION, MODULE, Target
@@ -86,7 +87,7 @@ class Pair:
     kinds: tuple[str, ...]
     kernel: Callable[[torch.dtype, str], Callable[[list[Tensor]], object]]
     reference: Callable[[torch.dtype, str], Callable[[list[Tensor]], object]]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)
     random: bool = False
 
 
@@ -111,7 +112,7 @@ def reference_callable(obj: Any, kind: str | None, *, seed: int) -> tuple[Any, A
 
 def make_pair(inputs: Inputs, reference: Any, reference_kind: str | None, *, seed: int, dtype):
     """The Pair of a kernel's ``Inputs`` (built in float64) and a reference object."""
-    notes: list[str] = []
+    notes: list[Phrase] = []
     n_args = len(inputs.slots)
     base = [_round(t.detach().to("cpu", torch.float64), dtype) for t in inputs.tensors]
     names, kinds = list(inputs.names), list(inputs.kinds)
@@ -130,8 +131,10 @@ def make_pair(inputs: Inputs, reference: Any, reference_kind: str | None, *, see
     elif len(base) > n_args:
         base, names, kinds = base[:n_args], names[:n_args], kinds[:n_args]
         notes.append(
-            "the reference is not a module with the same state-dict keys: the parameters are "
-            "not compared (only the inputs' gradients)"
+            phrase(
+                "the reference is not a module with the same state-dict keys: the parameters "
+                "are not compared (only the inputs' gradients)"
+            )
         )
     if not base:
         raise TargetFailure("no floating-point tensor input to differentiate")
@@ -493,10 +496,24 @@ def compare_pair(
     entries = sorted(located, key=badness, reverse=True) + _ranked_entries(shown)
     notes = list(pair.notes)
     dtype_text = str(dtype).replace("torch.", "")
-    notes.append(
-        f"compared on {device}: outputs, {COTANGENTS} random vector-Jacobian products"
-        + (" and the whole Jacobian" if dense else " (the Jacobian is too large to compare whole)")
-    )
+    if dense:
+        notes.append(
+            phrase(
+                "compared on {device}: outputs, {count} random vector-Jacobian products and "
+                "the whole Jacobian",
+                device=device,
+                count=COTANGENTS,
+            )
+        )
+    else:
+        notes.append(
+            phrase(
+                "compared on {device}: outputs, {count} random vector-Jacobian products (the "
+                "Jacobian is too large to compare whole)",
+                device=device,
+                count=COTANGENTS,
+            )
+        )
     infos = tuple(
         InputInfo(n, shape, kind, dtype_text)
         for n, shape, kind in zip(pair.names, shapes, pair.kinds, strict=True)
@@ -528,7 +545,7 @@ def _in_reference_terms(cause: GradientCause | None) -> GradientCause | None:
     differences)."""
     if cause is None:
         return None
-    text = cause.text
+    text = cause.text.template
     for old, new in (
         ("numeric derivative", "float64 reference"),
         ("numeric gradient", "float64 reference's gradient"),
@@ -544,7 +561,7 @@ def _in_reference_terms(cause: GradientCause | None) -> GradientCause | None:
         ("autograd gives", "the kernel gives"),
     ):
         text = text.replace(old, new)
-    return replace(cause, text=text)
+    return replace(cause, text=Phrase(text, cause.text.params))
 
 
 class NonFiniteReference(TargetFailure):
