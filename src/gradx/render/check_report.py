@@ -111,7 +111,7 @@ def header_line(report: CheckReport, lang: str = "en") -> Text:
         samples = translate("{count} sample", lang, count=s.samples)
     else:
         samples = translate("{count} samples", lang, count=s.samples)
-    order = translate("orders 1 and 2" if s.order >= 2 else "order 1", lang)
+    order = translate(N_("orders 1 and 2") if s.order >= 2 else N_("order 1"), lang)
     device = translate(", on {device}", lang, device=s.device) if s.device != "cpu" else ""
     if s.against:
         extra = f", rtol {s.rtol:g}, atol {s.atol:g}" if s.rtol or s.atol else ""
@@ -326,9 +326,9 @@ def _failure(
     blocks: list[Any] = []
     if check.method == "random projections":
         count = translate(
-            "{count} wrong entry located by bisection"
+            N_("{count} wrong entry located by bisection")
             if check.mismatch_count == 1
-            else "{count} wrong entries located by bisection",
+            else N_("{count} wrong entries located by bisection"),
             lang,
             count=f"{check.mismatch_count:,}",
         )
@@ -436,10 +436,14 @@ def _kinks(check: GradCheck, head: str, report: CheckReport, lang: str) -> list:
     else:
         why = translate("left and right slopes differ", lang)
     said = translate(
-        "no derivative at {count} entry ({why}); autograd's value there is a convention, not a bug"
+        N_(
+            "no derivative at {count} entry ({why}); autograd's value there is a convention, not a bug"
+        )
         if check.kink_count == 1
-        else "no derivative at {count} entries ({why}); autograd's value there is a "
-        "convention, not a bug",
+        else N_(
+            "no derivative at {count} entries ({why}); autograd's value there is a convention, "
+            "not a bug"
+        ),
         lang,
         count=f"{check.kink_count:,}",
         why=why,
@@ -538,7 +542,9 @@ def summary_line(report: CheckReport, lang: str = "en") -> Text:
     ]
     seconds = f" ({report.seconds:.1f} s)" if report.seconds else ""
     text = translate(
-        "{count} target: {parts}{seconds}" if total == 1 else "{count} targets: {parts}{seconds}",
+        N_("{count} target: {parts}{seconds}")
+        if total == 1
+        else N_("{count} targets: {parts}{seconds}"),
         lang,
         count=total,
         parts=_commas(", ".join(parts), lang),

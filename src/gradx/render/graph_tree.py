@@ -128,9 +128,9 @@ def _label(item: ViewItem, graph: AutogradGraph, lang: str) -> Text:
     if item.kind == "more":
         return Text(
             translate(
-                "… {count} more node below (raise --depth to see them)"
+                N_("… {count} more node below (raise --depth to see them)")
                 if item.hidden == 1
-                else "… {count} more nodes below (raise --depth to see them)",
+                else N_("… {count} more nodes below (raise --depth to see them)"),
                 lang,
                 count=item.hidden,
             ),
@@ -225,7 +225,7 @@ def leaves_table(graph: AutogradGraph, lang: str = "en") -> Table:
             leaf.name,
             _shape(leaf.tensor.shape),
             leaf.tensor.dtype,
-            translate("yes" if leaf.requires_grad else "no", lang),
+            translate(N_("yes") if leaf.requires_grad else N_("no"), lang),
             _values(leaf.tensor, rows=True),
             _gradient_cell(leaf, graph, lang),
         )
@@ -287,9 +287,9 @@ def footer_lines(graph: AutogradGraph, view: GraphView, lang: str = "en") -> lis
         lines.append(
             Text(
                 translate(
-                    "{count} leaf tensor that requires grad received no gradient: {names}"
+                    N_("{count} leaf tensor that requires grad received no gradient: {names}")
                     if len(starved) == 1
-                    else "{count} leaf tensors that require grad received no gradient: {names}",
+                    else N_("{count} leaf tensors that require grad received no gradient: {names}"),
                     lang,
                     count=len(starved),
                     names=names,
@@ -305,7 +305,7 @@ def _counts(view: GraphView, lang: str) -> str:
     if view.root is None:
         return translate("{count} nodes", lang, count=0)
     nodes = translate(
-        "{count} node" if view.total == 1 else "{count} nodes", lang, count=view.total
+        N_("{count} node") if view.total == 1 else N_("{count} nodes"), lang, count=view.total
     )
     hidden = view.folded + view.below_depth
     if not hidden:

@@ -19,16 +19,24 @@ Tensor = torch.Tensor
 
 def nan_cause(order: int) -> GradientCause:
     """Autograd gave NaN where the function (and its numeric derivative) is finite."""
-    fix = (
-        "a NaN from a branch that is not taken leaks into the gradient (e.g. "
-        "torch.where(x > 0, torch.sqrt(x), 0)); compute the unsafe branch on a safe input, e.g. "
-        "torch.sqrt(torch.where(x > 0, x, 1))"
-    )
     if order == 2:
         return GradientCause(
-            "nan", phrase("NaN second derivative where the function is finite: {fix}", fix=fix)
+            "nan",
+            phrase(
+                "NaN second derivative where the function is finite: a NaN from a branch that "
+                "is not taken leaks into the gradient (e.g. torch.where(x > 0, torch.sqrt(x), "
+                "0)); compute the unsafe branch on a safe input, e.g. "
+                "torch.sqrt(torch.where(x > 0, x, 1))"
+            ),
         )
-    return GradientCause("nan", phrase("NaN gradient where the function is finite: {fix}", fix=fix))
+    return GradientCause(
+        "nan",
+        phrase(
+            "NaN gradient where the function is finite: a NaN from a branch that is not taken "
+            "leaks into the gradient (e.g. torch.where(x > 0, torch.sqrt(x), 0)); compute the "
+            "unsafe branch on a safe input, e.g. torch.sqrt(torch.where(x > 0, x, 1))"
+        ),
+    )
 
 
 def ignores_grad_output_cause() -> GradientCause:
