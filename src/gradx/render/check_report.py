@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -26,6 +27,7 @@ from gradx.commands.check.model import (
     TargetResult,
     Verdict,
 )
+from gradx.render.cjk_wrap import wrapped
 from gradx.render.console import theme
 from gradx.render.numbers import fmt_array, fmt_error, fmt_value, json_number
 from gradx.translations import N_, Phrase, translate
@@ -83,7 +85,10 @@ def render_report(
     if notes:
         console.print(Text(translate("notes:", lang), style="bold"))
         for line in notes:
-            console.print(Text(f"  {line}", style="dim"))
+            if lang == "en":
+                console.print(Text(f"  {line}", style="dim"))
+            else:  # continuation lines indented too, broken between Chinese characters
+                console.print(Padding(wrapped(line, lang, style="dim"), (0, 0, 0, 2)))
         console.print()
     console.print(summary_line(report, lang))
 
@@ -147,19 +152,19 @@ def _commas(text: str, lang: str) -> str:
     return text.replace(", ", "，") if lang == "zh" else text
 
 
-def overview(report: CheckReport, lang: str = "en") -> Table:
+def overview(report: CheckReport, lang: str = "en") -> FittedTable:
     """One row per target: verdict, name, kind, inputs, entries checked, worst errors."""
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    grid.add_column(translate("verdict", lang), no_wrap=True)
-    grid.add_column(translate("target", lang), no_wrap=True)
-    grid.add_column(translate("kind", lang), no_wrap=True)
-    grid.add_column(translate("inputs", lang), overflow="fold")
-    grid.add_column(translate("entries", lang), justify="right", no_wrap=True)
-    grid.add_column(translate("worst abs", lang), justify="right", no_wrap=True)
-    grid.add_column(translate("rel", lang), justify="right", no_wrap=True)
+    table = FittedTable(lang, optional=(N_("kind"), N_("inputs")))
+    table.add_column(N_("verdict"))
+    table.add_column(N_("target"))
+    table.add_column(N_("kind"))
+    table.add_column(N_("inputs"), overflow="fold")
+    table.add_column(N_("entries"), justify="right")
+    table.add_column(N_("worst abs"), justify="right")
+    table.add_column(N_("rel"), justify="right")
     for target in report.targets:
         worst = target.worst
-        grid.add_row(
+        table.add_row(
             Text(translate(LABEL[target.verdict], lang), style=STYLE[target.verdict]),
             target.name,
             target.kind,
@@ -168,7 +173,63 @@ def overview(report: CheckReport, lang: str = "en") -> Table:
             fmt_error(worst.abs_error) if worst and target.error is None else "—",
             fmt_error(worst.rel_error) if worst and target.error is None else "—",
         )
-    return grid
+    return table
+
+
+class FittedTable:
+    """A table that leaves out its least needed columns, and says so, when the terminal is too
+    narrow for all of them: its cells are never wrapped or cut, so a number is always whole.
+
+    ``optional`` names the columns that may go, first to go first; column names are English
+    templates (shown in ``lang``).
+    """
+
+    def __init__(self, lang: str, optional: Sequence[str] = ()) -> None:
+        self.lang = lang
+        self.optional = tuple(optional)
+        self.columns: list[tuple[str, dict[str, Any]]] = []
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add_column(self, name: str, **options: Any) -> None:
+        """A column headed ``name`` (an English template); ``options`` as rich's."""
+        self.columns.append((name, options))
+
+    def add_row(self, *cells: Any) -> None:
+        """One row, a cell per column."""
+        self.rows.append(cells)
+
+    def table(self, leave_out: Sequence[str] = ()) -> Table:
+        """The rich table without the columns in ``leave_out``."""
+        grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+        kept = [k for k, (name, _) in enumerate(self.columns) if name not in leave_out]
+        for k in kept:
+            name, options = self.columns[k]
+            grid.add_column(translate(name, self.lang), **{"no_wrap": True, **options})
+        for row in self.rows:
+            grid.add_row(*(row[k] for k in kept))
+        return grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
+        leave_out: tuple[str, ...] = ()
+        unbounded = options.update_width(10**6)  # a measurement is clamped to the width
+        for count in range(len(self.optional) + 1):
+            leave_out = self.optional[:count]
+            grid = self.table(leave_out)
+            if Measurement.get(console, unbounded, grid).maximum <= options.max_width:
+                break
+        yield grid
+        if leave_out:
+            joiner = "、" if self.lang == "zh" else ", "
+            names = joiner.join(translate(name, self.lang) for name in leave_out)
+            yield Text(
+                translate(
+                    "{columns} left out at {width} columns (--json has them)",
+                    self.lang,
+                    columns=names,
+                    width=options.max_width,
+                ),
+                style="dim",
+            )
 
 
 def inputs_text(target: TargetResult, lang: str = "en") -> str:
@@ -218,7 +279,7 @@ def details(target: TargetResult, report: CheckReport, lang: str = "en") -> list
                 "--timeout if slow",
                 lang,
             )
-        blocks.append(_indented(said))
+        blocks.append(_indented(said, lang))
         blocks.append(Text(""))
         return blocks
     if target.error is not None:
@@ -242,7 +303,7 @@ def details(target: TargetResult, report: CheckReport, lang: str = "en") -> list
             )
         if error.fix:
             lines.append(translate("fix: {fix}", lang, fix=error.fix))
-        blocks.extend(_indented(line) for line in lines)
+        blocks.extend(_indented(line, lang) for line in lines)
         blocks.append(Text(""))
         return blocks
     for check in target.checks:
@@ -253,11 +314,12 @@ def details(target: TargetResult, report: CheckReport, lang: str = "en") -> list
     return blocks
 
 
-def _verdict_line(verdict: Verdict, head: str, rest: str, lang: str) -> Text:
+def _verdict_line(verdict: Verdict, head: str, rest: str, lang: str) -> RenderableType:
     """``FAIL name (kind, line 3) — rest``: the verdict in its colour, the target in bold."""
-    return Text.assemble(
+    line = Text.assemble(
         (translate(LABEL[verdict], lang) + " ", STYLE[verdict]), (head, "bold"), rest
     )
+    return wrapped(line, lang)
 
 
 def values_block(target: TargetResult, lang: str = "en") -> list[Any]:
@@ -290,8 +352,8 @@ def _shaped(values: Sequence[float], shape: Sequence[int]) -> str:
     return fmt_array([f"{v:.6g}" for v in values], shape)
 
 
-def _indented(text: str) -> Padding:
-    return Padding(Text(text), (0, 0, 0, 2), expand=False)
+def _indented(text: str, lang: str = "en") -> Padding:
+    return Padding(wrapped(text, lang), (0, 0, 0, 2), expand=False)
 
 
 def _check_label(check: GradCheck, report: CheckReport, lang: str) -> str:
@@ -308,14 +370,15 @@ def _at_line(check: GradCheck, lang: str) -> Padding | None:
     """``at x = [1, 2], y = 3``: the input values of a failing check, when they are short."""
     if check.at and all(not v.startswith("shape") for _, v in check.at):
         values = ", ".join(f"{n} = {v}" for n, v in check.at)
-        return _indented(translate("at {values}", lang, values=values))
+        return _indented(translate("at {values}", lang, values=values), lang)
     return None
 
 
 def _cause_line(check: GradCheck, lang: str) -> Padding | None:
     if check.cause is None:
         return None
-    return _indented(translate("cause: {cause}", lang, cause=check.cause.text.in_lang(lang)))
+    cause = translate("cause: {cause}", lang, cause=check.cause.text.in_lang(lang))
+    return _indented(cause, lang)
 
 
 def _failure(
@@ -386,7 +449,8 @@ def _against_failure(check: GradCheck, head: str, report: CheckReport, lang: str
                     factor=f"{budget.factor:g}",
                     relative=fmt_error(budget.relative),
                     absolute=fmt_error(budget.absolute),
-                )
+                ),
+                lang,
             )
         )
     if check.mismatches:
@@ -481,11 +545,11 @@ def _kinks(check: GradCheck, head: str, report: CheckReport, lang: str) -> list:
     return blocks
 
 
-def entries_table(entries: tuple[JacobianEntry, ...], lang: str = "en") -> Table:
+def entries_table(entries: tuple[JacobianEntry, ...], lang: str = "en") -> FittedTable:
     """The ranked table of the worst entries."""
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    grid.add_column(translate("output", lang), no_wrap=True)
-    grid.add_column(translate("input", lang), no_wrap=True)
+    table = FittedTable(lang, optional=(N_("rel error"), N_("tolerance"), N_("abs error")))
+    table.add_column(N_("output"))
+    table.add_column(N_("input"))
     for name in (
         N_("autograd"),
         N_("numeric"),
@@ -493,9 +557,9 @@ def entries_table(entries: tuple[JacobianEntry, ...], lang: str = "en") -> Table
         N_("rel error"),
         N_("tolerance"),
     ):
-        grid.add_column(translate(name, lang), justify="right", overflow="fold")
+        table.add_column(name, justify="right")
     for e in entries:
-        grid.add_row(
+        table.add_row(
             index_text(e.output, e.output_index),
             index_text(e.input, e.input_index),
             fmt_value(e.autograd, DIGITS),
@@ -504,7 +568,7 @@ def entries_table(entries: tuple[JacobianEntry, ...], lang: str = "en") -> Table
             fmt_error(e.rel_error),
             fmt_error(max(e.tolerance, 2 * e.numeric_error)),
         )
-    return grid
+    return table
 
 
 def notes_lines(report: CheckReport, lang: str = "en") -> list[str]:
