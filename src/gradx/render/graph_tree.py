@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -26,6 +26,7 @@ from gradx.commands.graph.model import (
     TensorInfo,
     ViewItem,
 )
+from gradx.render.cjk_wrap import wrapped
 from gradx.render.numbers import fmt_array, fmt_value
 from gradx.translations import N_, translate
 
@@ -72,7 +73,7 @@ def graph_tree(graph: AutogradGraph, view: GraphView, lang: str = "en") -> Tree:
     if shown is not None and "\n" in shown:
         rows = shown.split("\n")  # a matrix below the label, its rows aligned
         label.append("\n= " + "\n".join([rows[0], *("  " + r if r else "" for r in rows[1:])]))
-    tree = Tree(label, guide_style="dim")
+    tree = Tree(wrapped(label, lang), guide_style="dim")
     if view.root is None and graph.output_leaf is not None:
         tree.add(
             Text(
@@ -95,7 +96,7 @@ def graph_tree(graph: AutogradGraph, view: GraphView, lang: str = "en") -> Tree:
 
 def _add(parent: Tree, item: ViewItem, graph: AutogradGraph, lang: str) -> None:
     """Add an item and its children (recursion depth is bounded by the view's depth)."""
-    branch = parent.add(_label(item, graph, lang))
+    branch = parent.add(wrapped(_label(item, graph, lang), lang))
     for child in item.children:
         _add(branch, child, graph, lang)
 
@@ -157,7 +158,7 @@ def _node_label(node: GraphNode, graph: AutogradGraph, lang: str) -> Text:
         text.append(" → " + ", ".join(_tensor(t) for t in node.outputs))
     shown = [s for s in node.saved if s.tensor is not None or _plain_number(s)]
     if shown:
-        text.append(" · " + translate("saved:", lang) + " ", style="dim")
+        text.append(" · " + translate("saved:", lang) + ("" if lang == "zh" else " "), style="dim")
         text.append(", ".join(_saved(s, graph, lang) for s in shown))
     return text
 
@@ -248,7 +249,7 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph, lang: str) -> Text:
     return Text(translate("✗ none: not connected to the output", lang), style="alert")
 
 
-def footer_lines(graph: AutogradGraph, view: GraphView, lang: str = "en") -> list[Text]:
+def footer_lines(graph: AutogradGraph, view: GraphView, lang: str = "en") -> list[RenderableType]:
     """How backward was called (or failed), notes, leaves without gradient, the node counts."""
     separator = "；" if lang == "zh" else "; "
     how = separator.join(part.in_lang(lang) for part in graph.backward)
@@ -298,7 +299,7 @@ def footer_lines(graph: AutogradGraph, view: GraphView, lang: str = "en") -> lis
             )
         )
     lines.append(Text(_counts(view, lang), style="dim"))
-    return lines
+    return [wrapped(line, lang) for line in lines]
 
 
 def _counts(view: GraphView, lang: str) -> str:
