@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.measure import Measurement
 from rich.padding import Padding
@@ -154,7 +155,7 @@ def _commas(text: str, lang: str) -> str:
 
 def overview(report: CheckReport, lang: str = "en") -> FittedTable:
     """One row per target: verdict, name, kind, inputs, entries checked, worst errors."""
-    table = FittedTable(lang, optional=(N_("kind"), N_("inputs")))
+    table = FittedTable(lang, optional=(N_("kind"), N_("inputs"), N_("entries"), N_("rel")))
     table.add_column(N_("verdict"))
     table.add_column(N_("target"))
     table.add_column(N_("kind"))
@@ -330,11 +331,13 @@ def values_block(target: TargetResult, lang: str = "en") -> list[Any]:
         _verdict_line(target.verdict, target.name, " " + translate("values", lang), lang)
     ]
     grid = Table(box=None, show_header=True, header_style="dim", pad_edge=False, padding=(0, 2))
-    grid.add_column(translate("input", lang), no_wrap=True)
-    grid.add_column(translate("value", lang), no_wrap=True)
+    # On a narrow terminal the names keep their width and the values wrap between numbers.
+    names = max(cell_len(item.name) for item in target.values)
+    grid.add_column(translate("input", lang), no_wrap=True, min_width=names)
+    grid.add_column(translate("value", lang))
     of_sum = any(v.of_sum for v in target.values)
     heading = N_("gradient of output.sum()") if of_sum else N_("gradient")
-    grid.add_column(translate(heading, lang), no_wrap=True)
+    grid.add_column(translate(heading, lang))
     for item in target.values:
         grad = (
             translate("— (none reaches it)", lang)
