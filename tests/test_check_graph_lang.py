@@ -223,3 +223,39 @@ def test_chinese_breaks_keep_numbers_whole_and_fit(pieces, width):
     )
     if longest_piece <= width // 2:
         assert all(cell_len(line) <= width for line in lines)
+
+
+# ---------------------------------------------------------------------------- --against
+
+
+def test_every_cause_in_reference_terms_has_a_translation():
+    import torch
+
+    from gradx.commands.check import causes
+    from gradx.commands.check.reference_check import REFERENCE_CAUSES, _in_reference_terms
+    from gradx.translations import table
+
+    tiny = torch.tensor([1e-6, 1e-6])
+    found = [
+        causes.nan_cause(1),
+        causes.ignores_grad_output_cause(),
+        causes.missing_cause(["x"], unused=[], no_graph=True, order=1),
+        causes.missing_cause(["x"], unused=["x"], no_graph=False, order=1),
+        causes.missing_cause(["x"], unused=[], no_graph=False, order=1),
+        causes.swapped_cause("a", "b"),
+        causes.transposed_cause("x"),
+        causes.entry_cause(-torch.ones(2), torch.ones(2), tiny, whole=True, rtol=1e-6),
+        causes.entry_cause(
+            torch.tensor([2.0, 4.0]), torch.tensor([1.0, 2.0]), tiny, whole=True, rtol=1e-6
+        ),
+    ]
+    rewritten = set()
+    for cause in found:
+        assert cause is not None
+        said = _in_reference_terms(cause)
+        assert said is not None
+        if said.text.template != cause.text.template:
+            rewritten.add(said.text.template)
+            assert "numeric" not in str(said.text) and "autograd" not in str(said.text)
+        assert said.text.template in table("zh"), said.text.template
+    assert rewritten == set(REFERENCE_CAUSES)

@@ -48,7 +48,7 @@ from gradx.commands.check.model import (
     badness,
 )
 from gradx.commands.check.problem import TargetFailure, _unravel
-from gradx.translations import Phrase, phrase
+from gradx.translations import N_, Phrase, phrase
 from gradx.user_script.inputs import InputError, Inputs, describe_value, instantiate_module
 from gradx.user_script.spec import InputSpec
 from gradx.user_script.targets import AUTOGRAD_FUNCTION, FUNCTION, MODULE, Target
@@ -537,6 +537,38 @@ def compare_pair(
         against=against,
         budgets=tuple(c.budget for c in compared),
     )
+
+
+# The causes as ``_in_reference_terms`` words them, listed so that each has a translation
+# (tests/test_check_graph_lang.py checks that every rewritten cause is here).
+REFERENCE_CAUSES = (
+    N_(
+        "missing gradient: the kernel returns no gradient (None) for {names}; it reaches the "
+        "output through .data or .detach() (or torch.no_grad()), or backward returns None or "
+        "zeros for it"
+    ),
+    N_(
+        "missing gradient: the kernel gives 0 for {names} where the float64 reference is not; "
+        "it reaches the output through .data or .detach() (or torch.no_grad()), or backward "
+        "returns None or zeros for it"
+    ),
+    N_(
+        "gradients swapped: the kernel's gradient for {first} is the float64 reference's "
+        "gradient of {second} and the other way round (backward returns them in the wrong order)"
+    ),
+    N_(
+        "transposed Jacobian for {name}: kernel[i, j] ≈ float64 reference[j, i] (a .T missing "
+        "or extra in backward, or the operands of a matmul swapped)"
+    ),
+    N_(
+        "sign error: kernel ≈ −float64 reference on every wrong entry (a minus sign missing or "
+        "extra in backward)"
+    ),
+    N_(
+        "constant factor: kernel = {factor} × float64 reference on every wrong entry (a missing "
+        "or extra factor in backward)"
+    ),
+)
 
 
 def _in_reference_terms(cause: GradientCause | None) -> GradientCause | None:
