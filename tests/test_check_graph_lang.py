@@ -259,3 +259,46 @@ def test_every_cause_in_reference_terms_has_a_translation():
             assert "numeric" not in str(said.text) and "autograd" not in str(said.text)
         assert said.text.template in table("zh"), said.text.template
     assert rewritten == set(REFERENCE_CAUSES)
+
+
+def test_the_progress_line_in_chinese():
+    import io
+
+    from rich.console import Console
+
+    from gradx.render.check_report import CheckProgress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    progress = CheckProgress(console, timeout=20.0, lang="zh")
+    progress(("start", 0, 1, "d2l_loop"))
+    assert progress.describe(12.4) == "正在检查 d2l_loop，已用 12 秒（限时 20 秒）"
+    progress(("done", 0, 1, None))
+    assert progress.describe(13.0) == "完成"
+    progress.__exit__(None, None, None)
+
+
+INPLACE = """import torch
+
+
+def inplace_bug(x):
+    y = torch.exp(x)
+    y.add_(1)
+    return y.sum()
+"""
+
+
+def test_an_error_is_explained_in_the_reports_language_and_json_stays_english(
+    run_cli, tmp_path, monkeypatch, wide
+):
+    script = tmp_path / "inplace.py"
+    script.write_text(INPLACE, encoding="utf-8")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the locale must not reach the worker's words
+    chinese = run_cli("check", str(script)).stdout
+    assert "出错 inplace_bug（function，第 4 行）" in chinese
+    assert "出错于 inplace.py:5 这行运算的反向传播" in chinese
+    assert "解释：求梯度需要的张量被原地修改了（gradx explain-error 有更详细的说明）" in chinese
+    english = run_cli("check", str(script), "--lang", "en").stdout
+    assert "explained: A tensor needed for the gradient was modified in place" in english
+    (target,) = json.loads(run_cli("check", str(script), "--json").stdout)["targets"]
+    assert target["error"]["title"] == "A tensor needed for the gradient was modified in place"
+    assert target["error"]["fix"].startswith("Replace the in-place operation")

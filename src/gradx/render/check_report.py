@@ -296,14 +296,16 @@ def details(target: TargetResult, report: CheckReport, lang: str = "en") -> list
             lines.append(where + source)
         if error.inputs_hint:
             lines.append(error.inputs_hint.in_lang(lang))
-        if error.title:
+        title, fix = error.title, error.fix
+        for said_in, said_title, said_fix in error.explained_in:
+            if said_in == lang:
+                title, fix = said_title, said_fix
+        if title:
             lines.append(
-                translate(
-                    "explained: {title} (gradx explain-error tells more)", lang, title=error.title
-                )
+                translate("explained: {title} (gradx explain-error tells more)", lang, title=title)
             )
-        if error.fix:
-            lines.append(translate("fix: {fix}", lang, fix=error.fix))
+        if fix:
+            lines.append(translate("fix: {fix}", lang, fix=fix))
         blocks.extend(_indented(line, lang) for line in lines)
         blocks.append(Text(""))
         return blocks

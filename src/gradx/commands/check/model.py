@@ -174,6 +174,8 @@ class ErrorInfo:
     source: str | None = None  # that line of code
     title: str | None = None  # gradx explain catalog title, for autograd errors
     fix: str | None = None  # the catalog's one-line fix
+    # (language, title, fix) in the catalog's other languages, for the report in that language
+    explained_in: tuple[tuple[str, str, str], ...] = ()
     in_backward: bool = False  # raised by backward: ``location`` is the forward line of the op
     inputs_hint: Phrase | None = (
         None  # the target rejected inputs gradx drew: which, how to set them

@@ -37,7 +37,7 @@ from gradx.commands.check.model import (
 from gradx.commands.check.problem import Problem, TargetFailure, problem_from_inputs
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import PATH_TOLERANCES, Tolerance, check_tolerance_for
-from gradx.translations import Phrase, phrase
+from gradx.translations import LANGUAGES, Phrase, phrase
 from gradx.user_script.inputs import (
     DEFAULT_SHAPES,
     InputError,
@@ -478,9 +478,15 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
     where = _user_frame(exc, file)
     from gradx.commands.explain import describe_exception  # None for errors it does not know
 
-    described = describe_exception(exc)
+    # English for the JSON whatever the locale; the other languages for the report to choose.
+    described = describe_exception(exc, lang="en")
     title = described.title if described is not None else None
     fix = described.fix_summary if described is not None else None
+    other: list[tuple[str, str, str]] = []
+    for lang in LANGUAGES if described is not None else ():
+        said = describe_exception(exc, lang=lang) if lang != "en" else None
+        if said is not None and said.title and said.fix_summary:
+            other.append((lang, said.title, said.fix_summary))
     message = one_line(exc)
     type_name, _, rest = message.partition(": ")
     if where is None and _raised_by_gradx(exc):
@@ -496,6 +502,7 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
         source=where[2] if where else None,
         title=title,
         fix=fix,
+        explained_in=tuple(other),
     )
 
 
