@@ -116,7 +116,7 @@ def test_graph_speaks_chinese(run_cli, wide):
 
 def test_graph_names_the_cut_in_chinese(run_cli, monkeypatch, wide):
     monkeypatch.chdir(CHECK)
-    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     result = run_cli("graph", "detach_bugs.py::detach_bug")
     assert result.exit_code == 1
     out = result.stdout
@@ -125,6 +125,9 @@ def test_graph_names_the_cut_in_chinese(run_cli, monkeypatch, wide):
     assert "✗ 无：被" in out
     assert "注：输入是随机生成的（随机种子 0），与 gradx check 相同" in out
     assert "1 个需要梯度的叶子张量没有得到梯度：w" in out
+    english = run_cli("graph", "detach_bugs.py::detach_bug", "--lang", "en").stdout
+    assert "✂ cut by .detach() at detach_bugs.py:12" in english
+    assert not re.search(r"[\u4e00-\u9fff]", english)
 
 
 def test_graph_orders_in_chinese(run_cli, wide):
