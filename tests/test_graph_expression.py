@@ -17,7 +17,7 @@ def test_non_scalar_output_backward_with_ones_gives_the_d2l_gradient():
     (x,) = graph.leaves
     assert x.name == "x" and x.requires_grad and x.in_graph
     assert x.grad.values == (0.0, 4.0, 8.0, 12.0)  # d(sum 2x²)/dx = 4x
-    assert "torch.ones_like(output)" in graph.backward
+    assert "torch.ones_like(output)" in graph.backward_text
     assert graph.exit_ok
 
 

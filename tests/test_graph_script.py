@@ -75,7 +75,7 @@ def test_dot_product_gradient_is_4x(script):
     assert dot.inputs == (2, 2)  # both operands are x: one AccumulateGrad node
     assert {s.refers_to for s in dot.saved} == {"x"}
     assert graph.leaves[0].grad.values == (0.0, 4.0, 8.0, 12.0)
-    assert graph.backward == "output.backward()"
+    assert graph.backward_text == "output.backward()"
 
 
 def test_control_flow_doubling_is_a_chain_of_muls_folded(script, run_cli):

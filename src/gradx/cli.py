@@ -535,6 +535,7 @@ def check_command(
             "(default: half of this machine's memory).",
         ),
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Check the gradients of the functions, autograd.Functions and nn.Modules in a file.
 
@@ -546,7 +547,9 @@ def check_command(
     with _user_errors():
         from gradx.commands.check.command import CheckRequest
         from gradx.render.check_report import CheckProgress, emit
+        from gradx.translations import resolve_lang
 
+        language = resolve_lang(lang)
         request = CheckRequest.from_cli(
             target=target,
             shapes=tuple(shape or ()),
@@ -563,9 +566,9 @@ def check_command(
             device=device,
             memory=memory,
         )
-        with CheckProgress(timeout=timeout) as progress:
+        with CheckProgress(timeout=timeout, lang=language) as progress:
             report = request.run(on_event=progress)
-        emit(report, json_out=json_out, values=values)
+        emit(report, json_out=json_out, values=values, lang=language)
     raise _exit_for(report)
 
 
@@ -722,6 +725,7 @@ def graph_command(
             "--timeout", metavar="SECONDS", help="For a file: time limit for loading and tracing."
         ),
     ] = 20.0,
+    lang: LangOption = None,
 ) -> None:
     """Show the autograd graph: grad_fn nodes, saved tensors, leaves and their gradients.
 
@@ -733,7 +737,9 @@ def graph_command(
         from gradx.commands.graph.sources import expression_graph, is_script_target
         from gradx.commands.graph.view import build_view
         from gradx.render.graph_output import emit_graph
+        from gradx.translations import resolve_lang
 
+        language = resolve_lang(lang)
         if dot is not None:
             from gradx.atomic_file import check_writable
 
@@ -765,7 +771,7 @@ def graph_command(
                     target, tuple(at or ()), dtype, order, gradient, tuple(frozen or ())
                 )
             views = tuple(build_view(step.graph, depth) for step in report.steps)
-            emit_orders(report, views, json_out=json_out)
+            emit_orders(report, views, json_out=json_out, lang=language)
             raise _exit_for(report)
         if is_script_target(target):
             from gradx.commands.graph.isolated import isolated_script_graph
@@ -791,7 +797,7 @@ def graph_command(
                 frozen=tuple(frozen or ()),
                 gradient=gradient,
             )
-        emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot)
+        emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot, lang=language)
     raise _exit_for(graph)
 
 

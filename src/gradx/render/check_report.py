@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from rich import box
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -26,8 +28,10 @@ from gradx.commands.check.model import (
     TargetResult,
     Verdict,
 )
+from gradx.render.cjk_wrap import wrapped
 from gradx.render.console import theme
 from gradx.render.numbers import fmt_array, fmt_error, fmt_value, json_number
+from gradx.translations import N_, Phrase, translate
 
 SCHEMA_VERSION = 1
 DIGITS = 8
@@ -35,11 +39,19 @@ BUDGETS_SHOWN = 4  # --against: failing tensors described under a failure
 AGAINST_FACTOR = 2  # shown in the header; the same as reference_check.FACTOR (no torch here)
 
 LABEL = {
-    Verdict.PASS: "PASS",
-    Verdict.FAIL: "FAIL",
-    Verdict.NONDIFFERENTIABLE: "NONDIFF",
-    Verdict.ERROR: "ERROR",
-    Verdict.TIMEOUT: "TIMEOUT",
+    Verdict.PASS: N_("PASS"),
+    Verdict.FAIL: N_("FAIL"),
+    Verdict.NONDIFFERENTIABLE: N_("NONDIFF"),
+    Verdict.ERROR: N_("ERROR"),
+    Verdict.TIMEOUT: N_("TIMEOUT"),
+}
+# The summary's counts: ``3 pass``.
+COUNTED = {
+    Verdict.PASS: N_("{count} pass"),
+    Verdict.FAIL: N_("{count} fail"),
+    Verdict.NONDIFFERENTIABLE: N_("{count} nondifferentiable"),
+    Verdict.ERROR: N_("{count} error"),
+    Verdict.TIMEOUT: N_("{count} timeout"),
 }
 STYLE = {
     Verdict.PASS: "pass",
@@ -48,35 +60,41 @@ STYLE = {
     Verdict.ERROR: "error",
     Verdict.TIMEOUT: "timeout",
 }
-ORDER_LABEL = {1: "first derivatives", 2: "second derivatives (double backward)"}
+ORDER_LABEL = {1: N_("first derivatives"), 2: N_("second derivatives (double backward)")}
 
 
 # ---------------------------------------------------------------------------- text
 
 
-def render_report(report: CheckReport, console: Console, *, values: bool = False) -> None:
+def render_report(
+    report: CheckReport, console: Console, *, values: bool = False, lang: str = "en"
+) -> None:
     """Print the whole report: header, one row per target, details, notes, summary.
 
-    With ``values``: each target's inputs and gradients too (``--values``), shaped.
+    With ``values``: each target's inputs and gradients too (``--values``), shaped. ``lang``
+    is the language of the words (``en``, ``zh``); numbers and code read the same in both.
     """
-    console.print(header_line(report))
-    console.print(overview(report))
+    console.print(header_line(report, lang))
+    console.print(overview(report, lang))
     for target in report.targets:
         if values:
-            for block in values_block(target):
+            for block in values_block(target, lang):
                 console.print(block)
-        for block in details(target, report):
+        for block in details(target, report, lang):
             console.print(block)
-    notes = notes_lines(report)
+    notes = notes_lines(report, lang)
     if notes:
-        console.print(Text("notes:", style="bold"))
+        console.print(Text(translate("notes:", lang), style="bold"))
         for line in notes:
-            console.print(Text(f"  {line}", style="dim"))
+            if lang == "en":
+                console.print(Text(f"  {line}", style="dim"))
+            else:  # continuation lines indented too, broken between Chinese characters
+                console.print(Padding(wrapped(line, lang, style="dim"), (0, 0, 0, 2)))
         console.print()
-    console.print(summary_line(report))
+    console.print(summary_line(report, lang))
 
 
-def plain_text(report: CheckReport, width: int = 120) -> str:
+def plain_text(report: CheckReport, width: int = 120, lang: str = "en") -> str:
     """The report as plain text (no colours), e.g. for an AssertionError message."""
     buffer = io.StringIO()
     console = Console(
@@ -87,134 +105,247 @@ def plain_text(report: CheckReport, width: int = 120) -> str:
         highlight=False,
         theme=theme(),
     )
-    render_report(report, console)
+    render_report(report, console, lang=lang)
     return buffer.getvalue().rstrip() + "\n"
 
 
-def header_line(report: CheckReport) -> Text:
+def header_line(report: CheckReport, lang: str = "en") -> Text:
     """What was checked and how."""
     s = report.settings
     what = f"gradx check {report.file}" if report.file else "gradx check"
-    samples = f"{s.samples} sample{'s' if s.samples != 1 else ''}"
-    order = "orders 1 and 2" if s.order >= 2 else "order 1"
-    device = f", on {s.device}" if s.device != "cpu" else ""
+    if s.samples == 1:
+        samples = translate("{count} sample", lang, count=s.samples)
+    else:
+        samples = translate("{count} samples", lang, count=s.samples)
+    order = translate(N_("orders 1 and 2") if s.order >= 2 else N_("order 1"), lang)
+    device = translate(", on {device}", lang, device=s.device) if s.device != "cpu" else ""
     if s.against:
-        reference = reference_label(s.against)
         extra = f", rtol {s.rtol:g}, atol {s.atol:g}" if s.rtol or s.atol else ""
-        return Text.assemble(
-            (what, "bold"),
-            "\n",
-            (
-                f"{s.dtype} kernel against {reference} in {s.dtype} and float64{device}, "
-                f"seed {s.seed}, {samples}, budget {AGAINST_FACTOR:g}× the reference's error"
-                f"{extra}",
-                "dim",
-            ),
+        how = translate(
+            "{dtype} kernel against {reference} in {dtype} and float64{device}, seed {seed}, "
+            "{samples}, budget {factor}× the reference's error{extra}",
+            lang,
+            dtype=s.dtype,
+            reference=reference_label(s.against),
+            device=device,
+            seed=s.seed,
+            samples=samples,
+            factor=f"{AGAINST_FACTOR:g}",
+            extra=extra,
         )
-    return Text.assemble(
-        (what, "bold"),
-        "\n",
-        (
-            f"{s.dtype}{device}, seed {s.seed}, {samples}, {order}, rtol {s.rtol:g}, "
-            f"atol {s.atol:g}",
-            "dim",
-        ),
+        return Text.assemble((what, "bold"), "\n", (_commas(how, lang), "dim"))
+    how = translate(
+        "{dtype}{device}, seed {seed}, {samples}, {order}, rtol {rtol}, atol {atol}",
+        lang,
+        dtype=s.dtype,
+        device=device,
+        seed=s.seed,
+        samples=samples,
+        order=order,
+        rtol=f"{s.rtol:g}",
+        atol=f"{s.atol:g}",
     )
+    return Text.assemble((what, "bold"), "\n", (how, "dim"))
 
 
-def overview(report: CheckReport) -> Table:
+def _commas(text: str, lang: str) -> str:
+    """Chinese separates the parts of a list with a full-width comma."""
+    return text.replace(", ", "，") if lang == "zh" else text
+
+
+def overview(report: CheckReport, lang: str = "en") -> FittedTable:
     """One row per target: verdict, name, kind, inputs, entries checked, worst errors."""
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    grid.add_column("verdict", no_wrap=True)
-    grid.add_column("target", no_wrap=True)
-    grid.add_column("kind", no_wrap=True)
-    grid.add_column("inputs", overflow="fold")
-    grid.add_column("entries", justify="right", no_wrap=True)
-    grid.add_column("worst abs", justify="right", no_wrap=True)
-    grid.add_column("rel", justify="right", no_wrap=True)
+    table = FittedTable(lang, optional=(N_("kind"), N_("inputs"), N_("entries"), N_("rel")))
+    table.add_column(N_("verdict"))
+    table.add_column(N_("target"))
+    table.add_column(N_("kind"))
+    table.add_column(N_("inputs"), overflow="fold")
+    table.add_column(N_("entries"), justify="right")
+    table.add_column(N_("worst abs"), justify="right")
+    table.add_column(N_("rel"), justify="right")
     for target in report.targets:
         worst = target.worst
-        grid.add_row(
-            Text(LABEL[target.verdict], style=STYLE[target.verdict]),
+        table.add_row(
+            Text(translate(LABEL[target.verdict], lang), style=STYLE[target.verdict]),
             target.name,
             target.kind,
-            inputs_text(target),
+            inputs_text(target, lang),
             f"{target.entries_checked:,}" if target.checks else "—",
             fmt_error(worst.abs_error) if worst and target.error is None else "—",
             fmt_error(worst.rel_error) if worst and target.error is None else "—",
         )
-    return grid
+    return table
 
 
-def inputs_text(target: TargetResult) -> str:
+class FittedTable:
+    """A table that leaves out its least needed columns, and says so, when the terminal is too
+    narrow for all of them: its cells are never wrapped or cut, so a number is always whole.
+
+    ``optional`` names the columns that may go, first to go first; column names are English
+    templates (shown in ``lang``).
+    """
+
+    def __init__(self, lang: str, optional: Sequence[str] = ()) -> None:
+        self.lang = lang
+        self.optional = tuple(optional)
+        self.columns: list[tuple[str, dict[str, Any]]] = []
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add_column(self, name: str, **options: Any) -> None:
+        """A column headed ``name`` (an English template); ``options`` as rich's."""
+        self.columns.append((name, options))
+
+    def add_row(self, *cells: Any) -> None:
+        """One row, a cell per column."""
+        self.rows.append(cells)
+
+    def table(self, leave_out: Sequence[str] = ()) -> Table:
+        """The rich table without the columns in ``leave_out``."""
+        grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+        kept = [k for k, (name, _) in enumerate(self.columns) if name not in leave_out]
+        for k in kept:
+            name, options = self.columns[k]
+            grid.add_column(translate(name, self.lang), **{"no_wrap": True, **options})
+        for row in self.rows:
+            grid.add_row(*(row[k] for k in kept))
+        return grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
+        leave_out: tuple[str, ...] = ()
+        unbounded = options.update_width(10**6)  # a measurement is clamped to the width
+        for count in range(len(self.optional) + 1):
+            leave_out = self.optional[:count]
+            grid = self.table(leave_out)
+            if Measurement.get(console, unbounded, grid).maximum <= options.max_width:
+                break
+        yield grid
+        if leave_out:
+            joiner = "、" if self.lang == "zh" else ", "
+            names = joiner.join(translate(name, self.lang) for name in leave_out)
+            yield Text(
+                translate(
+                    "{columns} left out at {width} columns (--json has them)",
+                    self.lang,
+                    columns=names,
+                    width=options.max_width,
+                ),
+                style="dim",
+            )
+
+
+def inputs_text(target: TargetResult, lang: str = "en") -> str:
     """``x (3,), y ()``, and ``+ 2 parameters`` for modules."""
     inputs = target.inputs
     if not inputs:
         return "—"
     parts = [", ".join(f"{i.name} {shape_text(i.shape)}" for i in inputs if i.kind == "input")]
     params = sum(1 for i in inputs if i.kind == "parameter")
-    if params:
-        parts.append(f"{params} parameter{'s' if params != 1 else ''}")
+    if params == 1:
+        parts.append(translate("{count} parameter", lang, count=params))
+    elif params:
+        parts.append(translate("{count} parameters", lang, count=params))
     return " + ".join(p for p in parts if p)
 
 
-def details(target: TargetResult, report: CheckReport) -> list[Any]:
+def _head(target: TargetResult, lang: str) -> str:
+    """``name (kind, line 12)``."""
+    if target.line:
+        return translate(
+            "{name} ({kind}, line {line})",
+            lang,
+            name=target.name,
+            kind=target.kind,
+            line=target.line,
+        )
+    return f"{target.name} ({target.kind})"
+
+
+def details(target: TargetResult, report: CheckReport, lang: str = "en") -> list[Any]:
     """What to show under the overview for a target that did not simply pass."""
     blocks: list[Any] = []
-    head = f"{target.name} ({target.kind}{f', line {target.line}' if target.line else ''})"
+    head = _head(target, lang)
     if target.verdict is Verdict.TIMEOUT:
-        limit = f"{target.timeout:g} s" if target.timeout else "the time limit"
-        blocks.append(Text.assemble(("TIMEOUT ", STYLE[Verdict.TIMEOUT]), (head, "bold")))
-        blocks.append(
-            _indented(
-                # one line at 80 columns; the table shows that the other targets went on
-                f"stopped after {limit} (an endless loop at these inputs?); raise --timeout if slow"
+        blocks.append(_verdict_line(Verdict.TIMEOUT, head, "", lang))
+        if target.timeout:
+            # one line at 80 columns; the table shows that the other targets went on
+            said = translate(
+                "stopped after {limit} s (an endless loop at these inputs?); raise --timeout "
+                "if slow",
+                lang,
+                limit=f"{target.timeout:g}",
             )
-        )
+        else:
+            said = translate(
+                "stopped after the time limit (an endless loop at these inputs?); raise "
+                "--timeout if slow",
+                lang,
+            )
+        blocks.append(_indented(said, lang))
         blocks.append(Text(""))
         return blocks
     if target.error is not None:
         error = target.error
-        blocks.append(Text.assemble(("ERROR ", STYLE[Verdict.ERROR]), (head, "bold")))
+        blocks.append(_verdict_line(Verdict.ERROR, head, "", lang))
         lines = [f"{error.type}: {error.message}" if error.type else error.message]
         if error.location:
             source = f"    {error.source}" if error.source else ""
-            where = "in the backward of" if error.in_backward else "at"
-            lines.append(f"{where} {error.location}{source}")
+            if error.in_backward:
+                where = translate("in the backward of {location}", lang, location=error.location)
+            else:
+                where = translate("at {location}", lang, location=error.location)
+            lines.append(where + source)
         if error.inputs_hint:
-            lines.append(error.inputs_hint)
-        if error.title:
-            lines.append(f"explained: {error.title} (gradx explain-error tells more)")
-        if error.fix:
-            lines.append(f"fix: {error.fix}")
-        blocks.extend(_indented(line) for line in lines)
+            lines.append(error.inputs_hint.in_lang(lang))
+        title, fix = error.title, error.fix
+        for said_in, said_title, said_fix in error.explained_in:
+            if said_in == lang:
+                title, fix = said_title, said_fix
+        if title:
+            lines.append(
+                translate("explained: {title} (gradx explain-error tells more)", lang, title=title)
+            )
+        if fix:
+            lines.append(translate("fix: {fix}", lang, fix=fix))
+        blocks.extend(_indented(line, lang) for line in lines)
         blocks.append(Text(""))
         return blocks
     for check in target.checks:
         if check.verdict is Verdict.FAIL:
-            blocks.extend(_failure(target, check, head, report))
+            blocks.extend(_failure(target, check, head, report, lang))
         elif check.verdict is Verdict.NONDIFFERENTIABLE:
-            blocks.extend(_kinks(check, head, report))
+            blocks.extend(_kinks(check, head, report, lang))
     return blocks
 
 
-def values_block(target: TargetResult) -> list[Any]:
+def _verdict_line(verdict: Verdict, head: str, rest: str, lang: str) -> RenderableType:
+    """``FAIL name (kind, line 3) — rest``: the verdict in its colour, the target in bold."""
+    line = Text.assemble(
+        (translate(LABEL[verdict], lang) + " ", STYLE[verdict]), (head, "bold"), rest
+    )
+    return wrapped(line, lang)
+
+
+def values_block(target: TargetResult, lang: str = "en") -> list[Any]:
     """``--values``: the inputs of the first draw and their gradients, matrices as matrices."""
     if not target.values:
         return []
-    verdict = target.verdict
     blocks: list[Any] = [
-        Text.assemble(
-            (f"{verdict.value.upper()} ", STYLE[verdict]), (target.name, "bold"), " values"
-        )
+        _verdict_line(target.verdict, target.name, " " + translate("values", lang), lang)
     ]
     grid = Table(box=None, show_header=True, header_style="dim", pad_edge=False, padding=(0, 2))
-    grid.add_column("input", no_wrap=True)
-    grid.add_column("value", no_wrap=True)
+    # On a narrow terminal the names keep their width and the values wrap between numbers.
+    names = max(cell_len(item.name) for item in target.values)
+    grid.add_column(translate("input", lang), no_wrap=True, min_width=names)
+    grid.add_column(translate("value", lang))
     of_sum = any(v.of_sum for v in target.values)
-    grid.add_column("gradient of output.sum()" if of_sum else "gradient", no_wrap=True)
+    heading = N_("gradient of output.sum()") if of_sum else N_("gradient")
+    grid.add_column(translate(heading, lang))
     for item in target.values:
-        grad = "— (none reaches it)" if item.grad is None else _shaped(item.grad, item.shape)
+        grad = (
+            translate("— (none reaches it)", lang)
+            if item.grad is None
+            else _shaped(item.grad, item.shape)
+        )
         grid.add_row(item.name, _shaped(item.values, item.shape), grad)
     blocks.append(Padding(grid, (0, 0, 0, 2), expand=False))
     blocks.append(Text(""))
@@ -226,53 +357,82 @@ def _shaped(values: Sequence[float], shape: Sequence[int]) -> str:
     return fmt_array([f"{v:.6g}" for v in values], shape)
 
 
-def _indented(text: str) -> Padding:
-    return Padding(Text(text), (0, 0, 0, 2), expand=False)
+def _indented(text: str, lang: str = "en") -> Padding:
+    return Padding(wrapped(text, lang), (0, 0, 0, 2), expand=False)
 
 
-def _check_label(check: GradCheck, report: CheckReport) -> str:
-    label = ORDER_LABEL.get(check.order, f"order {check.order}")
+def _check_label(check: GradCheck, report: CheckReport, lang: str) -> str:
+    if check.order in ORDER_LABEL:
+        label = translate(ORDER_LABEL[check.order], lang)
+    else:
+        label = translate("order {order}", lang, order=check.order)
     if report.settings.samples > 1:
-        label += f", sample {check.sample + 1}"
+        label += translate(", sample {sample}", lang, sample=check.sample + 1)
     return label
 
 
-def _failure(target: TargetResult, check: GradCheck, head: str, report: CheckReport) -> list:
-    if check.against is not None:
-        return _against_failure(check, head, report)
-    blocks: list[Any] = []
-    count = f"{check.mismatch_count:,} of {check.entries_checked:,} entries wrong"
-    if check.method == "random projections":
-        count = f"{check.mismatch_count:,} wrong entr{'y' if check.mismatch_count == 1 else 'ies'} located by bisection"
-    blocks.append(
-        Text.assemble(
-            ("FAIL ", STYLE[Verdict.FAIL]),
-            (head, "bold"),
-            f" — {_check_label(check, report)}: {count}",
-        )
-    )
+def _at_line(check: GradCheck, lang: str) -> Padding | None:
+    """``at x = [1, 2], y = 3``: the input values of a failing check, when they are short."""
     if check.at and all(not v.startswith("shape") for _, v in check.at):
-        blocks.append(_indented("at " + ", ".join(f"{n} = {v}" for n, v in check.at)))
-    if check.cause is not None:
-        blocks.append(_indented(f"cause: {check.cause.text}"))
+        values = ", ".join(f"{n} = {v}" for n, v in check.at)
+        return _indented(translate("at {values}", lang, values=values), lang)
+    return None
+
+
+def _cause_line(check: GradCheck, lang: str) -> Padding | None:
+    if check.cause is None:
+        return None
+    cause = translate("cause: {cause}", lang, cause=check.cause.text.in_lang(lang))
+    return _indented(cause, lang)
+
+
+def _failure(
+    target: TargetResult, check: GradCheck, head: str, report: CheckReport, lang: str
+) -> list:
+    if check.against is not None:
+        return _against_failure(check, head, report, lang)
+    blocks: list[Any] = []
+    if check.method == "random projections":
+        count = translate(
+            N_("{count} wrong entry located by bisection")
+            if check.mismatch_count == 1
+            else N_("{count} wrong entries located by bisection"),
+            lang,
+            count=f"{check.mismatch_count:,}",
+        )
+    else:
+        count = translate(
+            "{count} of {total} entries wrong",
+            lang,
+            count=f"{check.mismatch_count:,}",
+            total=f"{check.entries_checked:,}",
+        )
+    label = _check_label(check, report, lang)
+    blocks.append(_verdict_line(Verdict.FAIL, head, f" — {label}{_colon(lang)}{count}", lang))
+    blocks.extend(b for b in (_at_line(check, lang), _cause_line(check, lang)) if b is not None)
     if check.mismatches:
-        blocks.append(entries_table(check.mismatches))
+        blocks.append(entries_table(check.mismatches, lang))
     return blocks
 
 
-def _against_failure(check: GradCheck, head: str, report: CheckReport) -> list:
+def _colon(lang: str) -> str:
+    """The colon between a label and what follows: full width in Chinese."""
+    return "：" if lang == "zh" else ": "
+
+
+def _against_failure(check: GradCheck, head: str, report: CheckReport, lang: str) -> list:
     blocks: list[Any] = []
-    count = f"{check.mismatch_count:,} of {check.entries_checked:,} values outside the budget"
-    label = f"against {reference_label(check.against or '')}"
-    if report.settings.samples > 1:
-        label += f", sample {check.sample + 1}"
-    blocks.append(
-        Text.assemble(("FAIL ", STYLE[Verdict.FAIL]), (head, "bold"), f" — {label}: {count}")
+    count = translate(
+        "{count} of {total} values outside the budget",
+        lang,
+        count=f"{check.mismatch_count:,}",
+        total=f"{check.entries_checked:,}",
     )
-    if check.at and all(not v.startswith("shape") for _, v in check.at):
-        blocks.append(_indented("at " + ", ".join(f"{n} = {v}" for n, v in check.at)))
-    if check.cause is not None:
-        blocks.append(_indented(f"cause: {check.cause.text}"))
+    label = translate("against {reference}", lang, reference=reference_label(check.against or ""))
+    if report.settings.samples > 1:
+        label += translate(", sample {sample}", lang, sample=check.sample + 1)
+    blocks.append(_verdict_line(Verdict.FAIL, head, f" — {label}{_colon(lang)}{count}", lang))
+    blocks.extend(b for b in (_at_line(check, lang), _cause_line(check, lang)) if b is not None)
     dtype = report.settings.dtype
     wrong = sorted(
         (b for b in check.budgets if b.mismatches), key=lambda b: b.quantity.startswith("vjp")
@@ -280,14 +440,26 @@ def _against_failure(check: GradCheck, head: str, report: CheckReport) -> list:
     for budget in wrong[:BUDGETS_SHOWN]:
         blocks.append(
             _indented(
-                f"{budget.quantity}: {budget.mismatches:,} of {budget.elements:,} wrong, max "
-                f"error {fmt_error(budget.kernel_error)} (reference in {dtype}: "
-                f"{fmt_error(budget.reference_error)}), budget {budget.factor:g}·"
-                f"({fmt_error(budget.relative)}·|float64| + {fmt_error(budget.absolute)})"
+                translate(
+                    "{quantity}: {count} of {total} wrong, max error {error} (reference in "
+                    "{dtype}: {reference}), budget {factor}·({relative}·|float64| + "
+                    "{absolute})",
+                    lang,
+                    quantity=budget.quantity,
+                    count=f"{budget.mismatches:,}",
+                    total=f"{budget.elements:,}",
+                    error=fmt_error(budget.kernel_error),
+                    dtype=dtype,
+                    reference=fmt_error(budget.reference_error),
+                    factor=f"{budget.factor:g}",
+                    relative=fmt_error(budget.relative),
+                    absolute=fmt_error(budget.absolute),
+                ),
+                lang,
             )
         )
     if check.mismatches:
-        blocks.append(against_table(check.mismatches, dtype))
+        blocks.append(against_table(check.mismatches, dtype, lang))
     return blocks
 
 
@@ -297,12 +469,19 @@ def reference_label(against: str) -> str:
     return f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}::{name}" if file else against
 
 
-def against_table(entries: tuple[JacobianEntry, ...], dtype: str) -> Table:
+def against_table(entries: tuple[JacobianEntry, ...], dtype: str, lang: str = "en") -> Table:
     """--against: the ranked wrong values, kernel / reference / float64 and the budget."""
     grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    grid.add_column("output", no_wrap=True)
-    grid.add_column("input", no_wrap=True)
-    for name in ("kernel", f"ref {dtype}", "ref float64", "error", "budget"):
+    grid.add_column(translate("output", lang), no_wrap=True)
+    grid.add_column(translate("input", lang), no_wrap=True)
+    names = (
+        translate("kernel", lang),
+        translate("ref {dtype}", lang, dtype=dtype),
+        translate("ref {dtype}", lang, dtype="float64"),
+        translate("error", lang),
+        translate("budget", lang),
+    )
+    for name in names:
         grid.add_column(name, justify="right", overflow="fold")
     for e in entries:
         grid.add_row(
@@ -317,29 +496,40 @@ def against_table(entries: tuple[JacobianEntry, ...], dtype: str) -> Table:
     return grid
 
 
-def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
+def _kinks(check: GradCheck, head: str, report: CheckReport, lang: str) -> list:
     jumps = [k.jump for k in check.kinks]
     if jumps and all(jumps):
-        why = "the function jumps here"
+        why = translate("the function jumps here", lang)
     elif any(jumps):
-        why = "left and right slopes differ, or the function jumps"
+        why = translate("left and right slopes differ, or the function jumps", lang)
     else:
-        why = "left and right slopes differ"
-    blocks: list[Any] = [
-        Text.assemble(
-            ("NONDIFF ", STYLE[Verdict.NONDIFFERENTIABLE]),
-            (head, "bold"),
-            f" — {_check_label(check, report)}: no derivative at "
-            f"{check.kink_count:,} entr{'y' if check.kink_count == 1 else 'ies'} "
-            f"({why}); autograd's value there is a convention, not a bug",
+        why = translate("left and right slopes differ", lang)
+    said = translate(
+        N_(
+            "no derivative at {count} entry ({why}); autograd's value there is a convention, not a bug"
         )
+        if check.kink_count == 1
+        else N_(
+            "no derivative at {count} entries ({why}); autograd's value there is a convention, "
+            "not a bug"
+        ),
+        lang,
+        count=f"{check.kink_count:,}",
+        why=why,
+    )
+    label = _check_label(check, report, lang)
+    blocks: list[Any] = [
+        _verdict_line(Verdict.NONDIFFERENTIABLE, head, f" — {label}{_colon(lang)}{said}", lang)
     ]
     grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    names = ["output", "input", "left slope", "right slope", "autograd"]
+    names = [N_("output"), N_("input"), N_("left slope"), N_("right slope"), N_("autograd")]
     if any(jumps):
-        names = ["output", "input", "what", "left", "right", "autograd"]
+        names = [N_("output"), N_("input"), N_("what"), N_("left"), N_("right"), N_("autograd")]
     for name in names:
-        grid.add_column(name, justify="left" if name in ("output", "input", "what") else "right")
+        grid.add_column(
+            translate(name, lang),
+            justify="left" if name in ("output", "input", "what") else "right",
+        )
     for kink in check.kinks:
         cells = [
             index_text(kink.output, kink.output_index),
@@ -349,22 +539,32 @@ def _kinks(check: GradCheck, head: str, report: CheckReport) -> list:
             fmt_value(kink.autograd, DIGITS),
         ]
         if any(jumps):
-            what = "jumps here (left, right limit)" if kink.jump else "kink (left, right slope)"
-            cells.insert(2, what)
+            what = (
+                N_("jumps here (left, right limit)")
+                if kink.jump
+                else N_("kink (left, right slope)")
+            )
+            cells.insert(2, translate(what, lang))
         grid.add_row(*cells)
     blocks.append(grid)
     return blocks
 
 
-def entries_table(entries: tuple[JacobianEntry, ...]) -> Table:
+def entries_table(entries: tuple[JacobianEntry, ...], lang: str = "en") -> FittedTable:
     """The ranked table of the worst entries."""
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    grid.add_column("output", no_wrap=True)
-    grid.add_column("input", no_wrap=True)
-    for name in ("autograd", "numeric", "abs error", "rel error", "tolerance"):
-        grid.add_column(name, justify="right", overflow="fold")
+    table = FittedTable(lang, optional=(N_("rel error"), N_("tolerance"), N_("abs error")))
+    table.add_column(N_("output"))
+    table.add_column(N_("input"))
+    for name in (
+        N_("autograd"),
+        N_("numeric"),
+        N_("abs error"),
+        N_("rel error"),
+        N_("tolerance"),
+    ):
+        table.add_column(name, justify="right")
     for e in entries:
-        grid.add_row(
+        table.add_row(
             index_text(e.output, e.output_index),
             index_text(e.input, e.input_index),
             fmt_value(e.autograd, DIGITS),
@@ -373,14 +573,14 @@ def entries_table(entries: tuple[JacobianEntry, ...]) -> Table:
             fmt_error(e.rel_error),
             fmt_error(max(e.tolerance, 2 * e.numeric_error)),
         )
-    return grid
+    return table
 
 
-def notes_lines(report: CheckReport) -> list[str]:
+def notes_lines(report: CheckReport, lang: str = "en") -> list[str]:
     """Things worth knowing that are not failures: fallbacks, projections, skipped names."""
     lines: list[str] = []
     for target in report.targets:
-        seen: set[str] = set()
+        seen: set[Phrase] = set()
         for check in target.checks:
             items = list(check.notes)
             if check.fallback_reason and check.order == 1:
@@ -388,17 +588,18 @@ def notes_lines(report: CheckReport) -> list[str]:
             for note in items:
                 if note not in seen:
                     seen.add(note)
-                    lines.append(f"{target.name}: {note}")
+                    lines.append(f"{target.name}{_colon(lang)}{note.in_lang(lang)}")
     for name, why in report.skipped:
-        lines.append(f"skipped {name}: {why}")
+        # The reason comes from loading the file (shared with error messages): English.
+        lines.append(translate("skipped {name}: {why}", lang, name=name, why=why))
     return lines
 
 
-def summary_line(report: CheckReport) -> Text:
+def summary_line(report: CheckReport, lang: str = "en") -> Text:
     """``5 targets: 3 pass, 1 fail, 1 timeout (2.1 s)`` in the colour of the worst verdict."""
     total = len(report.targets)
     parts = [
-        f"{report.count(v)} {v.value}"
+        translate(COUNTED[v], lang, count=report.count(v))
         for v in (
             Verdict.PASS,
             Verdict.NONDIFFERENTIABLE,
@@ -409,7 +610,15 @@ def summary_line(report: CheckReport) -> Text:
         if report.count(v)
     ]
     seconds = f" ({report.seconds:.1f} s)" if report.seconds else ""
-    text = f"{total} target{'s' if total != 1 else ''}: {', '.join(parts)}{seconds}"
+    text = translate(
+        N_("{count} target: {parts}{seconds}")
+        if total == 1
+        else N_("{count} targets: {parts}{seconds}"),
+        lang,
+        count=total,
+        parts=_commas(", ".join(parts), lang),
+        seconds=seconds,
+    )
     line = Text(text, style="bold")
     line.stylize(STYLE[report.verdict])
     return line
@@ -488,7 +697,7 @@ def _target(t: TargetResult) -> dict[str, Any]:
             "title": t.error.title,
             "fix": t.error.fix,
             "in_backward": t.error.in_backward,
-            "inputs_hint": t.error.inputs_hint,
+            "inputs_hint": None if t.error.inputs_hint is None else str(t.error.inputs_hint),
         },
         "timeout": t.timeout,
         "seconds": round(t.seconds, 3),
@@ -516,7 +725,7 @@ def _check(c: GradCheck) -> dict[str, Any]:
         "output_shape": list(c.output_shape),
         "entries_checked": c.entries_checked,
         "mismatch_count": c.mismatch_count,
-        "cause": None if c.cause is None else {"id": c.cause.id, "text": c.cause.text},
+        "cause": None if c.cause is None else {"id": c.cause.id, "text": str(c.cause.text)},
         "worst": _entry(c.worst) if c.worst else None,
         "mismatches": [_entry(e) for e in c.mismatches],
         "kink_count": c.kink_count,
@@ -524,8 +733,8 @@ def _check(c: GradCheck) -> dict[str, Any]:
         "evaluations": c.evaluations,
         "localisation_evaluations": c.localisation_evaluations,
         "vectorised": c.vectorised,
-        "fallback_reason": c.fallback_reason,
-        "notes": list(c.notes),
+        "fallback_reason": None if c.fallback_reason is None else str(c.fallback_reason),
+        "notes": [str(note) for note in c.notes],
         "against": c.against,
         "budgets": [
             {
@@ -580,9 +789,12 @@ class CheckProgress:
 
     DELAY = 0.5
 
-    def __init__(self, console: Console | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, console: Console | None = None, timeout: float | None = None, lang: str = "en"
+    ) -> None:
         from gradx.render.console import stderr_console
 
+        self.lang = lang
         self.timeout = timeout
         self.target_start = time.monotonic()
         self.console = console or stderr_console()
@@ -614,7 +826,7 @@ class CheckProgress:
             self._begin()
         if self.progress is not None:
             if not self.current:
-                description = "importing torch and the file"
+                description = translate("importing torch and the file", self.lang)
             else:
                 description = self.describe(time.monotonic() - self.target_start)
             self.progress.update(
@@ -625,9 +837,18 @@ class CheckProgress:
     def describe(self, elapsed: float) -> str:
         """``checking d2l_loop 12 s of 20 s``: the target and its time against the limit."""
         if self.done >= self.total:
-            return "done"
-        limit = f" of {self.timeout:g} s" if self.timeout else ""
-        return f"checking {self.current} {elapsed:.0f} s{limit}"
+            return translate("done", self.lang)
+        if self.timeout:
+            return translate(
+                "checking {name} {elapsed} s of {limit} s",
+                self.lang,
+                name=self.current,
+                elapsed=f"{elapsed:.0f}",
+                limit=f"{self.timeout:g}",
+            )
+        return translate(
+            "checking {name} {elapsed} s", self.lang, name=self.current, elapsed=f"{elapsed:.0f}"
+        )
 
     def _begin(self) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -635,7 +856,7 @@ class CheckProgress:
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total} targets"),
+            TextColumn(translate("{task.completed}/{task.total} targets", self.lang)),
             TimeElapsedColumn(),
             console=self.console,
             transient=True,
@@ -644,8 +865,9 @@ class CheckProgress:
         self.progress.start()
 
 
-def emit(report: CheckReport, *, json_out: bool, values: bool = False) -> None:
-    """Print the report to stdout: the JSON document or the rich report."""
+def emit(report: CheckReport, *, json_out: bool, values: bool = False, lang: str = "en") -> None:
+    """Print the report to stdout: the JSON document (English whatever ``lang`` says: a machine
+    format) or the rich report in ``lang``."""
     import sys
 
     from gradx.render.console import stdout_console
@@ -653,4 +875,4 @@ def emit(report: CheckReport, *, json_out: bool, values: bool = False) -> None:
     if json_out:
         write_json(report, sys.stdout)
     else:
-        render_report(report, stdout_console(), values=values)
+        render_report(report, stdout_console(), values=values, lang=lang)

@@ -14,7 +14,7 @@ SCHEMA = 1
 
 def graph_document(graph: AutogradGraph, view: GraphView) -> dict[str, Any]:
     """The graph as plain JSON data: nodes, leaves, cuts, backward and the view's counts."""
-    document = {"schema": SCHEMA, **_plain(dataclasses.asdict(graph))}
+    document = {"schema": SCHEMA, **graph_data(graph)}
     document["starved_leaves"] = [leaf.name for leaf in graph.starved_leaves]
     document["counts"] = {
         "nodes": len(graph.nodes),
@@ -23,6 +23,15 @@ def graph_document(graph: AutogradGraph, view: GraphView) -> dict[str, Any]:
         "below_depth": view.below_depth,
     }
     return document
+
+
+def graph_data(graph: AutogradGraph) -> dict[str, Any]:
+    """The graph's fields as plain JSON data; its sentences in English (JSON is a machine
+    format: the same whatever ``--lang`` says)."""
+    data = _plain(dataclasses.asdict(graph))
+    data["backward"] = graph.backward_text
+    data["notes"] = [str(note) for note in graph.notes]
+    return data
 
 
 def graph_json(graph: AutogradGraph, view: GraphView) -> str:

@@ -9,9 +9,15 @@ from gradx.commands.graph.model import AutogradGraph, GraphView
 
 
 def emit_graph(
-    graph: AutogradGraph, view: GraphView, *, json_out: bool, dot_path: Path | None
+    graph: AutogradGraph,
+    view: GraphView,
+    *,
+    json_out: bool,
+    dot_path: Path | None,
+    lang: str = "en",
 ) -> None:
-    """Print the folded ``view`` of the graph (or JSON), and write the whole graph as DOT.
+    """Print the folded ``view`` of the graph in ``lang`` (or JSON, always English), and write
+    the whole graph as DOT.
 
     ``--dot -`` writes the DOT source to standard output instead of the tree (the CLI refuses it
     together with ``--json``).
@@ -35,4 +41,4 @@ def emit_graph(
         from gradx.render.console import stdout_console
         from gradx.render.graph_tree import render_graph
 
-        render_graph(graph, view, stdout_console())
+        render_graph(graph, view, stdout_console(), lang)

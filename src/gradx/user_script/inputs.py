@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from gradx.at_values import AtValue
+from gradx.translations import Phrase, phrase
 from gradx.user_script.spec import ALL, InputSpec, fits
 from gradx.user_script.targets import AUTOGRAD_FUNCTION, MODULE, Target
 
@@ -62,7 +63,7 @@ class Inputs:
     module: Any = None
     random: bool = False  # some value was drawn at random (so a positive redraw may help)
     default_shaped: bool = False  # some tensor has the default shape (another may be tried)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)  # in no language yet (str(): English)
 
     def call(self, tensors: Sequence[Tensor] | None = None) -> Any:
         """Run the target with the differentiated tensors replaced by ``tensors``."""
@@ -146,11 +147,15 @@ def make_inputs(
         else:
             args.append(value)
     kinds = ["input"] * len(names)
-    notes: list[str] = []
+    notes: list[Phrase] = []
     if module is not None:
         for pname, parameter in module.named_parameters():
             if not parameter.requires_grad:
-                notes.append(f"parameter {pname} is frozen (requires_grad=False): not checked")
+                notes.append(
+                    phrase(
+                        "parameter {name} is frozen (requires_grad=False): not checked", name=pname
+                    )
+                )
                 continue
             label = pname if pname not in names else f"self.{pname}"
             names.append(label)

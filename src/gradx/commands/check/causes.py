@@ -12,18 +12,30 @@ from __future__ import annotations
 import torch
 
 from gradx.commands.check.model import GradientCause
+from gradx.translations import phrase
 
 Tensor = torch.Tensor
 
 
 def nan_cause(order: int) -> GradientCause:
     """Autograd gave NaN where the function (and its numeric derivative) is finite."""
-    what = "second derivative" if order == 2 else "gradient"
+    if order == 2:
+        return GradientCause(
+            "nan",
+            phrase(
+                "NaN second derivative where the function is finite: a NaN from a branch that "
+                "is not taken leaks into the gradient (e.g. torch.where(x > 0, torch.sqrt(x), "
+                "0)); compute the unsafe branch on a safe input, e.g. "
+                "torch.sqrt(torch.where(x > 0, x, 1))"
+            ),
+        )
     return GradientCause(
         "nan",
-        f"NaN {what} where the function is finite: a NaN from a branch that is not taken "
-        "leaks into the gradient (e.g. torch.where(x > 0, torch.sqrt(x), 0)); compute the "
-        "unsafe branch on a safe input, e.g. torch.sqrt(torch.where(x > 0, x, 1))",
+        phrase(
+            "NaN gradient where the function is finite: a NaN from a branch that is not taken "
+            "leaks into the gradient (e.g. torch.where(x > 0, torch.sqrt(x), 0)); compute the "
+            "unsafe branch on a safe input, e.g. torch.sqrt(torch.where(x > 0, x, 1))"
+        ),
     )
 
 
@@ -31,8 +43,10 @@ def ignores_grad_output_cause() -> GradientCause:
     """backward(c·g) ≠ c·backward(g): the upstream gradient is not used (or not linearly)."""
     return GradientCause(
         "ignores-grad-output",
-        "backward ignores grad_output: it is right for an upstream gradient of 1 but wrong "
-        "for others; multiply by grad_output in backward (the chain rule)",
+        phrase(
+            "backward ignores grad_output: it is right for an upstream gradient of 1 but wrong "
+            "for others; multiply by grad_output in backward (the chain rule)"
+        ),
     )
 
 
@@ -44,26 +58,40 @@ def missing_cause(
     if order == 2:
         return GradientCause(
             "missing",
-            f"missing second derivative for {listed}: double backward gives 0 where the "
-            "numeric one is not; backward is not differentiable (it uses .detach(), .data, "
-            "torch.no_grad() or @once_differentiable)",
+            phrase(
+                "missing second derivative for {names}: double backward gives 0 where the "
+                "numeric one is not; backward is not differentiable (it uses .detach(), .data, "
+                "torch.no_grad() or @once_differentiable)",
+                names=listed,
+            ),
         )
     if no_graph:
         return GradientCause(
             "missing",
-            "missing gradient: the output is not connected to the inputs by autograd "
-            "(.detach(), .data, .item(), .numpy() or torch.no_grad() cut the graph)",
+            phrase(
+                "missing gradient: the output is not connected to the inputs by autograd "
+                "(.detach(), .data, .item(), .numpy() or torch.no_grad() cut the graph)"
+            ),
         )
     none = [n for n in names if n in unused]
-    how = (
-        f"autograd returns no gradient (None) for {', '.join(none)}"
-        if none
-        else f"autograd gives 0 for {listed} where the numeric derivative is not"
-    )
+    if none:
+        return GradientCause(
+            "missing",
+            phrase(
+                "missing gradient: autograd returns no gradient (None) for {names}; it reaches "
+                "the output through .data or .detach() (or torch.no_grad()), or backward "
+                "returns None or zeros for it",
+                names=", ".join(none),
+            ),
+        )
     return GradientCause(
         "missing",
-        f"missing gradient: {how}; it reaches the output through .data or .detach() "
-        "(or torch.no_grad()), or backward returns None or zeros for it",
+        phrase(
+            "missing gradient: autograd gives 0 for {names} where the numeric derivative is "
+            "not; it reaches the output through .data or .detach() (or torch.no_grad()), or "
+            "backward returns None or zeros for it",
+            names=listed,
+        ),
     )
 
 
@@ -80,8 +108,10 @@ def entry_cause(
     if bool(((a + f).abs() <= allowed).all()):
         return GradientCause(
             "sign",
-            "sign error: autograd ≈ −numeric on every wrong entry (a minus sign missing or "
-            "extra in backward)",
+            phrase(
+                "sign error: autograd ≈ −numeric on every wrong entry (a minus sign missing or "
+                "extra in backward)"
+            ),
         )
     usable = f.abs() > allowed
     if not bool(usable.any()) or (a.numel() < 2 and not whole):
@@ -94,8 +124,11 @@ def entry_cause(
     if float(spread) <= max(1e-6, 10 * rtol) and abs(float(middle) - 1) > 10 * rtol:
         return GradientCause(
             "factor",
-            f"constant factor: autograd = {float(middle):.6g} × numeric on every wrong entry "
-            "(a missing or extra factor in backward)",
+            phrase(
+                "constant factor: autograd = {factor} × numeric on every wrong entry "
+                "(a missing or extra factor in backward)",
+                factor=f"{float(middle):.6g}",
+            ),
         )
     return None
 
@@ -118,12 +151,7 @@ def structural_cause(
             if _close(a[:, s_k], f[:, s_l], allowed[:, s_l]) and _close(
                 a[:, s_l], f[:, s_k], allowed[:, s_k]
             ):
-                return GradientCause(
-                    "swapped",
-                    f"gradients swapped: autograd's gradient for {name_k} is the numeric "
-                    f"gradient of {name_l} and the other way round (backward returns them "
-                    "in the wrong order)",
-                )
+                return swapped_cause(name_k, name_l)
     m = a.shape[0]
     for k in wrong:
         name, s = slices[k]
@@ -141,12 +169,28 @@ def structural_cause(
     return None
 
 
+def swapped_cause(first: str, second: str) -> GradientCause:
+    """autograd's gradient of ``first`` is the numeric gradient of ``second`` and back."""
+    return GradientCause(
+        "swapped",
+        phrase(
+            "gradients swapped: autograd's gradient for {first} is the numeric gradient of "
+            "{second} and the other way round (backward returns them in the wrong order)",
+            first=first,
+            second=second,
+        ),
+    )
+
+
 def transposed_cause(name: str) -> GradientCause:
     """autograd[i, j] ≈ numeric[j, i] for input ``name``."""
     return GradientCause(
         "transposed",
-        f"transposed Jacobian for {name}: autograd[i, j] ≈ numeric[j, i] (a .T missing or "
-        "extra in backward, or the operands of a matmul swapped)",
+        phrase(
+            "transposed Jacobian for {name}: autograd[i, j] ≈ numeric[j, i] (a .T missing or "
+            "extra in backward, or the operands of a matmul swapped)",
+            name=name,
+        ),
     )
 
 
@@ -166,14 +210,32 @@ CUT_WORDS = {
 def cut_cause(kind: str, location: str, code: str, names: list[str]) -> GradientCause:
     """The forward cut the graph with ``kind`` (``detach``, ``data``...) at ``location``."""
     what = CUT_WORDS.get(kind, kind)
-    where = f" at {location}" if location else ""
     code = code.split("  #")[0].strip()  # the line without its comment
     line = f" ({code})" if code else ""
     inputs = ", ".join(names)
+    if location:
+        return GradientCause(
+            "cut",
+            phrase(
+                "graph cut by {what} at {location}{line}: autograd treats the result as a "
+                "constant, so it misses how the output depends on {inputs} through it, which "
+                "the finite differences see; use the tensor itself where the gradient should "
+                "flow ({what} is for values that must not get one)",
+                what=what,
+                location=location,
+                line=line,
+                inputs=inputs,
+            ),
+        )
     return GradientCause(
         "cut",
-        f"graph cut by {what}{where}{line}: autograd treats the result as a constant, so it "
-        f"misses how the output depends on {inputs} through it, which the finite differences "
-        f"see; use the tensor itself where the gradient should flow ({what} is for values "
-        "that must not get one)",
+        phrase(
+            "graph cut by {what}{line}: autograd treats the result as a constant, so it "
+            "misses how the output depends on {inputs} through it, which the finite "
+            "differences see; use the tensor itself where the gradient should flow ({what} "
+            "is for values that must not get one)",
+            what=what,
+            line=line,
+            inputs=inputs,
+        ),
     )

@@ -58,6 +58,7 @@ from gradx.commands.check.problem import (  # noqa: F401 - problem_from_inputs r
 from gradx.numerics.finite_difference import BACKWARD, FORWARD, machine_epsilon
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import TOLERANCES, Tolerance
+from gradx.translations import Phrase, phrase
 
 Tensor = torch.Tensor
 
@@ -148,7 +149,9 @@ def check_problem(
     )
     notes = list(run.notes)
     if problem.unused and verdict is not Verdict.FAIL:
-        notes.append(f"no gradient path from {', '.join(problem.unused)} to the output")
+        notes.append(
+            phrase("no gradient path from {names} to the output", names=", ".join(problem.unused))
+        )
     return GradCheck(
         order=order,
         sample=sample,
@@ -185,7 +188,7 @@ class _Run:
         self.mismatch_count = 0
         self.kinks: list[Kink] = []
         self.worst: JacobianEntry | None = None
-        self.notes: list[str] = []
+        self.notes: list[Phrase] = []
         self.linear = True
         self.localisation_evaluations = 0
         self.nan_found = False
@@ -313,8 +316,10 @@ class _Run:
         )
         if not faithful:
             self.notes.append(
-                "the backward pass cannot be differentiated with respect to grad_output "
-                "(once_differentiable?): every Jacobian entry was compared"
+                phrase(
+                    "the backward pass cannot be differentiated with respect to grad_output "
+                    "(once_differentiable?): every Jacobian entry was compared"
+                )
             )
             return False
         # A step along u moves all N coordinates: its curvature grows with N, so the step
@@ -362,8 +367,12 @@ class _Run:
                 allowed=float(allowed[k, i]),
             )
             self.notes.append(
-                f"{count} seeded random directions compare all {p.m:,} outputs; a single "
-                "wrong entry changes its output in every direction"
+                phrase(
+                    "{count} seeded random directions compare all {outputs} outputs; a single "
+                    "wrong entry changes its output in every direction",
+                    count=count,
+                    outputs=f"{p.m:,}",
+                )
             )
             return True
         before = p.evaluations
@@ -416,8 +425,13 @@ class _Run:
         if self.mismatches:
             self.worst = self.mismatches[0]
         self.notes.append(
-            f"{count} seeded random directions compare all {p.m:,} outputs; "
-            f"{columns.numel()} column(s) they flagged were compared entry by entry"
+            phrase(
+                "{count} seeded random directions compare all {outputs} outputs; {columns} "
+                "column(s) they flagged were compared entry by entry",
+                count=count,
+                outputs=f"{p.m:,}",
+                columns=columns.numel(),
+            )
         )
         return True
 
@@ -556,8 +570,12 @@ class _Run:
         ratio = (s_auto - s_num).abs() / allowed
         ratio = torch.where(torch.isnan(ratio), torch.full_like(ratio, math.inf), ratio)
         self.notes.append(
-            f"{PROJECTIONS_U * PROJECTIONS_V} seeded random projections vᵀJu cover all "
-            f"{p.n * p.m:,} entries; a wrong entry escapes them only by chance"
+            phrase(
+                "{count} seeded random projections vᵀJu cover all {entries} entries; a wrong "
+                "entry escapes them only by chance",
+                count=PROJECTIONS_U * PROJECTIONS_V,
+                entries=f"{p.n * p.m:,}",
+            )
         )
         a_index, u_index = divmod(int(ratio.reshape(-1).argmax()), PROJECTIONS_U)
         worst = make_entry(
@@ -582,7 +600,9 @@ class _Run:
             # The projection failed but no single entry could be pinned down.
             self.mismatches.append(worst)
             self.mismatch_count = 1
-            self.notes.append("the projection disagrees but no single wrong entry was isolated")
+            self.notes.append(
+                phrase("the projection disagrees but no single wrong entry was isolated")
+            )
 
     def _bisect_inputs(self, grad: Tensor, v: Tensor, d: Tensor, root: JacobianEntry) -> list[int]:
         """Wrong input elements, by splitting the direction's coordinates in halves."""
@@ -778,8 +798,10 @@ class _Run:
         # The vᵀ·out rows are not Jacobian entries: count them only when nothing else is wrong.
         self.mismatch_count = max(self.mismatch_count, int(wrong.sum()))
         self.notes.append(
-            "backward with grad_output v and with -1.75·v does not scale by -1.75 "
-            "(rows with output vᵀ·out use a random grad_output v)"
+            phrase(
+                "backward with grad_output v and with -1.75·v does not scale by -1.75 "
+                "(rows with output vᵀ·out use a random grad_output v)"
+            )
         )
 
     def _structural_from_located(self) -> GradientCause | None:
@@ -812,12 +834,7 @@ class _Run:
             ):
                 kind, *names = label.split(":")
                 if kind == "swapped":
-                    return GradientCause(
-                        "swapped",
-                        f"gradients swapped: autograd's gradient for {names[0]} is the numeric "
-                        f"gradient of {names[1]} and the other way round (backward returns "
-                        "them in the wrong order)",
-                    )
+                    return causes.swapped_cause(names[0], names[1])
                 return causes.transposed_cause(names[0])
         return None
 
@@ -962,7 +979,7 @@ def second_order_problem(problem: Problem, seed: int, sample: int) -> Problem:
         kinds,
         x0,
         vectorise=False,
-        fallback_reason="double backward is evaluated point by point",
+        fallback_reason=phrase("double backward is evaluated point by point"),
         grad_in_evaluate=True,
     )
     second.layout = type(second.layout)(

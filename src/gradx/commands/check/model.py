@@ -12,6 +12,7 @@ from enum import StrEnum
 from gradx.errors import ExitCode
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import TOLERANCES
+from gradx.translations import Phrase
 
 
 class Verdict(StrEnum):
@@ -89,10 +90,11 @@ class Kink:
 
 @dataclass(frozen=True)
 class GradientCause:
-    """A recognised reason for a failure, e.g. ``sign`` with a sentence that explains it."""
+    """A recognised reason for a failure, e.g. ``sign`` with a sentence that explains it (a
+    ``Phrase``: the renderer gives it its language; ``str()`` is English)."""
 
     id: str  # sign, factor, transposed, ignores_grad_output, missing, nan, swapped
-    text: str
+    text: Phrase
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,8 @@ class GradCheck:
     evaluations: int = 0
     localisation_evaluations: int = 0
     vectorised: bool = True
-    fallback_reason: str | None = None
-    notes: tuple[str, ...] = ()
+    fallback_reason: Phrase | None = None
+    notes: tuple[Phrase, ...] = ()  # sentences without a language yet (``str()`` is English)
     at: tuple[tuple[str, str], ...] = ()  # short text of each input's value, for the report
     against: str | None = None  # --against: the reference, ``FILE::NAME`` or its name
     budgets: tuple[ErrorBudget, ...] = ()  # --against: one per compared tensor
@@ -172,8 +174,12 @@ class ErrorInfo:
     source: str | None = None  # that line of code
     title: str | None = None  # gradx explain catalog title, for autograd errors
     fix: str | None = None  # the catalog's one-line fix
+    # (language, title, fix) in the catalog's other languages, for the report in that language
+    explained_in: tuple[tuple[str, str, str], ...] = ()
     in_backward: bool = False  # raised by backward: ``location`` is the forward line of the op
-    inputs_hint: str | None = None  # the target rejected inputs gradx drew: which, how to set them
+    inputs_hint: Phrase | None = (
+        None  # the target rejected inputs gradx drew: which, how to set them
+    )
 
 
 @dataclass(frozen=True)

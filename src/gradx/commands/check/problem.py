@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from gradx.text import first_line
+from gradx.translations import Phrase, phrase
 
 Tensor = torch.Tensor
 
@@ -43,7 +44,7 @@ class OutputLayout:
     shapes: tuple[tuple[int, ...], ...]
     complex: tuple[bool, ...] = ()
     dtypes: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
+    skipped: tuple[Phrase, ...] = ()
 
     @property
     def size(self) -> int:
@@ -101,7 +102,13 @@ def _collect(out: object, name: str, found: list, skipped: list) -> None:
         if out.is_floating_point() or out.is_complex():
             found.append((name, out))
         else:
-            skipped.append(f"{name} ({_short(out.dtype)}) is not differentiable: not compared")
+            skipped.append(
+                phrase(
+                    "{name} ({dtype}) is not differentiable: not compared",
+                    name=name,
+                    dtype=_short(out.dtype),
+                )
+            )
     elif isinstance(out, tuple | list):
         for k, item in enumerate(out):
             _collect(item, f"{name}[{k}]", found, skipped)
@@ -109,12 +116,18 @@ def _collect(out: object, name: str, found: list, skipped: list) -> None:
         for key, item in out.items():
             _collect(item, f"{name}[{key!r}]", found, skipped)
     elif out is not None:
-        skipped.append(f"{name} is a {type(out).__name__}, not a tensor: not compared")
+        skipped.append(
+            phrase(
+                "{name} is a {type}, not a tensor: not compared",
+                name=name,
+                type=type(out).__name__,
+            )
+        )
 
 
 def _parts(
     out: object, exclude: frozenset[str] = frozenset()
-) -> tuple[list[tuple[str, Tensor]], list[str]]:
+) -> tuple[list[tuple[str, Tensor]], list[Phrase]]:
     if isinstance(out, Tensor):
         if not (out.is_floating_point() or out.is_complex()):
             raise TargetFailure(
@@ -124,7 +137,7 @@ def _parts(
         return [("out", out)], []
     if isinstance(out, tuple | list | dict):
         found: list[tuple[str, Tensor]] = []
-        skipped: list[str] = []
+        skipped: list[Phrase] = []
         _collect(out, "out", found, skipped)
         found = [(n, t) for n, t in found if n not in exclude]
         if not found:
@@ -221,7 +234,7 @@ class Problem:
         x0: Tensor,
         *,
         vectorise: bool = True,
-        fallback_reason: str | None = None,
+        fallback_reason: Phrase | None = None,
         grad_in_evaluate: bool = False,
         complex_inputs: Sequence[bool] = (),
         input_dtypes: Sequence[torch.dtype] = (),
@@ -235,7 +248,7 @@ class Problem:
             math.prod(s) * (2 if c else 1)
             for s, c in zip(self.shapes, self.complex_inputs, strict=True)
         )
-        self.notes: list[str] = []
+        self.notes: list[Phrase] = []
         full = x0.detach()
         self.full_x0 = full
         finite = torch.isfinite(full)
@@ -260,8 +273,11 @@ class Problem:
         value = self.value_with_graph()
         if self.random:
             self.notes.append(
-                "random numbers inside the function: the random-number state is forked and "
-                "restored before every evaluation, so every evaluation draws the same numbers"
+                phrase(
+                    "random numbers inside the function: the random-number state is forked and "
+                    "restored before every evaluation, so every evaluation draws the same "
+                    "numbers"
+                )
             )
         self.layout: OutputLayout = self._layout
         self.notes.extend(self.layout.skipped)
@@ -272,20 +288,33 @@ class Problem:
         self.precision = max((real_dtype(d) for d in dtypes), key=lambda d: torch.finfo(d).eps)
         if torch.finfo(self.precision).eps > torch.finfo(self.dtype).eps:
             self.notes.append(
-                f"a {_short(self.precision)} value on the path: tolerances and steps follow "
-                f"{_short(self.precision)} precision"
+                phrase(
+                    "a {dtype} value on the path: tolerances and steps follow {dtype} precision",
+                    dtype=_short(self.precision),
+                )
             )
 
-    def _fixed_note(self, fixed: Tensor) -> str:
+    def _fixed_note(self, fixed: Tensor) -> Phrase:
         where = []
         for j in fixed.nonzero().squeeze(1)[:3].tolist():
             name, index = self._locate_full(j)
             where.append(f"{name}{list(index) if index else ''} = {float(self.full_x0[j]):g}")
         count = int(fixed.sum())
-        more = f" and {count - 3} more" if count > 3 else ""
-        return (
-            f"{', '.join(where)}{more}: not finite, so not perturbed; "
-            f"{'its partials are' if count == 1 else 'their partials are'} not checked"
+        listed = ", ".join(where)
+        if count == 1:
+            return phrase(
+                "{where}: not finite, so not perturbed; its partials are not checked",
+                where=listed,
+            )
+        if count <= 3:
+            return phrase(
+                "{where}: not finite, so not perturbed; their partials are not checked",
+                where=listed,
+            )
+        return phrase(
+            "{where} and {more} more: not finite, so not perturbed; their partials are not checked",
+            where=listed,
+            more=count - 3,
         )
 
     @property
@@ -366,10 +395,19 @@ class Problem:
             cut = [n for n, t in parts if not t.requires_grad]
             if cut and len(cut) < len(parts):
                 self._exclude = frozenset(cut)
-                self.notes.append(
-                    f"{', '.join(cut)} {'does' if len(cut) == 1 else 'do'} not require grad "
-                    f"(autograd marks {'it' if len(cut) == 1 else 'them'} non-differentiable): not compared"
-                )
+                if len(cut) == 1:
+                    said = phrase(
+                        "{names} does not require grad (autograd marks it non-differentiable): "
+                        "not compared",
+                        names=cut[0],
+                    )
+                else:
+                    said = phrase(
+                        "{names} do not require grad (autograd marks them non-differentiable): "
+                        "not compared",
+                        names=", ".join(cut),
+                    )
+                self.notes.append(said)
             flat, self._layout = flatten_output(out, self.dtype, self._exclude)
             self._graph = (leaves, flat)
             self.evaluations += 1
@@ -577,14 +615,14 @@ def problem_from_inputs(inputs) -> Problem:
     )
 
 
-def vmap_failure_reason(exc: BaseException) -> str:
+def vmap_failure_reason(exc: BaseException) -> Phrase:
     """Why the function could not be vectorised, in words."""
     text = str(exc)
     if "data-dependent control flow" in text or "Tensor to a Python" in text or ".item()" in text:
-        return "Python control flow on tensor values (or .item()): evaluated point by point"
+        return phrase("Python control flow on tensor values (or .item()): evaluated point by point")
     if "setup_context" in text or "autograd.Function" in text:
-        return "an autograd.Function without vmap support: evaluated point by point"
+        return phrase("an autograd.Function without vmap support: evaluated point by point")
     if "randomness" in text:
-        return "random numbers inside the function: evaluated point by point"
+        return phrase("random numbers inside the function: evaluated point by point")
     first = first_line(text) or type(exc).__name__
-    return f"not vectorisable ({first[:120]}): evaluated point by point"
+    return phrase("not vectorisable ({error}): evaluated point by point", error=first[:120])

@@ -48,6 +48,7 @@ from gradx.commands.check.model import (
     badness,
 )
 from gradx.commands.check.problem import TargetFailure, _unravel
+from gradx.translations import N_, Phrase, phrase
 from gradx.user_script.inputs import InputError, Inputs, describe_value, instantiate_module
 from gradx.user_script.spec import InputSpec
 from gradx.user_script.targets import AUTOGRAD_FUNCTION, FUNCTION, MODULE, Target
@@ -86,7 +87,7 @@ class Pair:
     kinds: tuple[str, ...]
     kernel: Callable[[torch.dtype, str], Callable[[list[Tensor]], object]]
     reference: Callable[[torch.dtype, str], Callable[[list[Tensor]], object]]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)
     random: bool = False
 
 
@@ -111,7 +112,7 @@ def reference_callable(obj: Any, kind: str | None, *, seed: int) -> tuple[Any, A
 
 def make_pair(inputs: Inputs, reference: Any, reference_kind: str | None, *, seed: int, dtype):
     """The Pair of a kernel's ``Inputs`` (built in float64) and a reference object."""
-    notes: list[str] = []
+    notes: list[Phrase] = []
     n_args = len(inputs.slots)
     base = [_round(t.detach().to("cpu", torch.float64), dtype) for t in inputs.tensors]
     names, kinds = list(inputs.names), list(inputs.kinds)
@@ -130,8 +131,10 @@ def make_pair(inputs: Inputs, reference: Any, reference_kind: str | None, *, see
     elif len(base) > n_args:
         base, names, kinds = base[:n_args], names[:n_args], kinds[:n_args]
         notes.append(
-            "the reference is not a module with the same state-dict keys: the parameters are "
-            "not compared (only the inputs' gradients)"
+            phrase(
+                "the reference is not a module with the same state-dict keys: the parameters "
+                "are not compared (only the inputs' gradients)"
+            )
         )
     if not base:
         raise TargetFailure("no floating-point tensor input to differentiate")
@@ -493,10 +496,24 @@ def compare_pair(
     entries = sorted(located, key=badness, reverse=True) + _ranked_entries(shown)
     notes = list(pair.notes)
     dtype_text = str(dtype).replace("torch.", "")
-    notes.append(
-        f"compared on {device}: outputs, {COTANGENTS} random vector-Jacobian products"
-        + (" and the whole Jacobian" if dense else " (the Jacobian is too large to compare whole)")
-    )
+    if dense:
+        notes.append(
+            phrase(
+                "compared on {device}: outputs, {count} random vector-Jacobian products and "
+                "the whole Jacobian",
+                device=device,
+                count=COTANGENTS,
+            )
+        )
+    else:
+        notes.append(
+            phrase(
+                "compared on {device}: outputs, {count} random vector-Jacobian products (the "
+                "Jacobian is too large to compare whole)",
+                device=device,
+                count=COTANGENTS,
+            )
+        )
     infos = tuple(
         InputInfo(n, shape, kind, dtype_text)
         for n, shape, kind in zip(pair.names, shapes, pair.kinds, strict=True)
@@ -522,13 +539,45 @@ def compare_pair(
     )
 
 
+# The causes as ``_in_reference_terms`` words them, listed so that each has a translation
+# (tests/test_check_graph_lang.py checks that every rewritten cause is here).
+REFERENCE_CAUSES = (
+    N_(
+        "missing gradient: the kernel returns no gradient (None) for {names}; it reaches the "
+        "output through .data or .detach() (or torch.no_grad()), or backward returns None or "
+        "zeros for it"
+    ),
+    N_(
+        "missing gradient: the kernel gives 0 for {names} where the float64 reference is not; "
+        "it reaches the output through .data or .detach() (or torch.no_grad()), or backward "
+        "returns None or zeros for it"
+    ),
+    N_(
+        "gradients swapped: the kernel's gradient for {first} is the float64 reference's "
+        "gradient of {second} and the other way round (backward returns them in the wrong order)"
+    ),
+    N_(
+        "transposed Jacobian for {name}: kernel[i, j] ≈ float64 reference[j, i] (a .T missing "
+        "or extra in backward, or the operands of a matmul swapped)"
+    ),
+    N_(
+        "sign error: kernel ≈ −float64 reference on every wrong entry (a minus sign missing or "
+        "extra in backward)"
+    ),
+    N_(
+        "constant factor: kernel = {factor} × float64 reference on every wrong entry (a missing "
+        "or extra factor in backward)"
+    ),
+)
+
+
 def _in_reference_terms(cause: GradientCause | None) -> GradientCause | None:
     """The cause's sentence with the kernel and the float64 reference in the roles of autograd
     and finite differences (the patterns are the same; causes.py words them for finite
     differences)."""
     if cause is None:
         return None
-    text = cause.text
+    text = cause.text.template
     for old, new in (
         ("numeric derivative", "float64 reference"),
         ("numeric gradient", "float64 reference's gradient"),
@@ -544,7 +593,7 @@ def _in_reference_terms(cause: GradientCause | None) -> GradientCause | None:
         ("autograd gives", "the kernel gives"),
     ):
         text = text.replace(old, new)
-    return replace(cause, text=text)
+    return replace(cause, text=Phrase(text, cause.text.params))
 
 
 class NonFiniteReference(TargetFailure):

@@ -37,6 +37,7 @@ from gradx.commands.check.model import (
 from gradx.commands.check.problem import Problem, TargetFailure, problem_from_inputs
 from gradx.numerics.settings import DType, Method
 from gradx.numerics.tolerances import PATH_TOLERANCES, Tolerance, check_tolerance_for
+from gradx.translations import LANGUAGES, Phrase, phrase
 from gradx.user_script.inputs import (
     DEFAULT_SHAPES,
     InputError,
@@ -70,7 +71,9 @@ def check_target(target: Target, spec: InputSpec, settings: Settings) -> TargetR
     note = None
     if fixed and samples > 1:
         samples = 1  # fixed inputs are the same in every draw
-        note = "the inputs are fixed (--at, or an example without a generator): checked once"
+        note = phrase(
+            "the inputs are fixed (--at, or an example without a generator): checked once"
+        )
     result = check_with(
         make,
         target.name,
@@ -129,10 +132,14 @@ def check_with(
             checks.append(first)
             if settings.order >= 2:
                 if problem.is_complex or problem.has_fixed_elements:
-                    what = "complex values" if problem.is_complex else "non-finite inputs"
-                    checks[-1] = _with_notes(
-                        checks[-1], [f"second order not checked: not supported with {what}"]
+                    said = (
+                        phrase("second order not checked: not supported with complex values")
+                        if problem.is_complex
+                        else phrase(
+                            "second order not checked: not supported with non-finite inputs"
+                        )
                     )
+                    checks[-1] = _with_notes(checks[-1], [said])
                     continue
                 second = second_order_problem(problem, settings.seed, sample)
                 checks.append(
@@ -220,7 +227,7 @@ def _tensors(value: object) -> list:
     return []
 
 
-def _inputs_hint(inputs: Inputs, name: str, shapes_tried: str = "") -> str:
+def _inputs_hint(inputs: Inputs, name: str, shapes_tried: str = "") -> Phrase | None:
     """Which inputs gradx drew when a target rejected them, and how to give better ones."""
     drawn = [
         (n, tuple(t.shape))
@@ -228,18 +235,28 @@ def _inputs_hint(inputs: Inputs, name: str, shapes_tried: str = "") -> str:
         if kind == "input"
     ]
     if not drawn:
-        return ""
+        return None
     tried = ", ".join(f"{n} {_shape_words(shape)}" for n, shape in drawn)
-    if shapes_tried:
-        tried = f"of the shapes {shapes_tried} in turn (the last: {tried})"
     example = " ".join(
         f"--shape {n}=3" + (",4" if i == 0 and len(drawn) > 1 else "")
         for i, (n, _) in enumerate(drawn)
     )
-    return (
-        f"gradx tried random inputs {tried}; if {name} needs other shapes, give them "
-        f"(--shape, as in {example}, or --at) or define example_{name}() in the file "
-        "returning the inputs"
+    if shapes_tried:
+        return phrase(
+            "gradx tried random inputs of the shapes {shapes} in turn (the last: {tried}); if "
+            "{name} needs other shapes, give them (--shape, as in {example}, or --at) or "
+            "define example_{name}() in the file returning the inputs",
+            shapes=shapes_tried,
+            tried=tried,
+            name=name,
+            example=example,
+        )
+    return phrase(
+        "gradx tried random inputs {tried}; if {name} needs other shapes, give them (--shape, "
+        "as in {example}, or --at) or define example_{name}() in the file returning the inputs",
+        tried=tried,
+        name=name,
+        example=example,
     )
 
 
@@ -290,7 +307,7 @@ def _code_file(fn) -> str | None:
     return code.co_filename if code is not None else None
 
 
-def _usable_problem(make, sample: int) -> tuple[Inputs, Problem, list[str]]:
+def _usable_problem(make, sample: int) -> tuple[Inputs, Problem, list[Phrase]]:
     """The inputs of this sample and their Problem, trying the default shapes in turn.
 
     A function that rejects random inputs of the default shape (5,) gets (2, 3), then a
@@ -330,11 +347,15 @@ def _usable_problem(make, sample: int) -> tuple[Inputs, Problem, list[str]]:
                     pass
                 raise
             continue
-        notes = []
+        notes: list[Phrase] = []
         if rejected:
             notes.append(
-                f"the function rejects random inputs of shape {'; shape '.join(rejected)}: "
-                f"checked with shape {shape}"
+                phrase(
+                    "the function rejects random inputs of shape {rejected}: checked with "
+                    "shape {shape}",
+                    rejected="; ".join(rejected),
+                    shape=shape,
+                )
             )
         return inputs, problem, notes
     raise AssertionError("unreachable")
@@ -357,9 +378,13 @@ def _tolerance_for(problem: Problem, tol: Tolerance) -> Tolerance:
     )
 
 
-def _empty_check(problem: Problem, sample: int, at, notes: list[str]) -> GradCheck:
+def _empty_check(problem: Problem, sample: int, at, notes: list[Phrase]) -> GradCheck:
     """An empty input or output: nothing to compare, a PASS with 0 entries and a note."""
-    what = "the inputs are" if problem.n == 0 else "the output is"
+    empty = (
+        phrase("the inputs are empty: the Jacobian has no entries, nothing to compare")
+        if problem.n == 0
+        else phrase("the output is empty: the Jacobian has no entries, nothing to compare")
+    )
     infos = tuple(
         InputInfo(name, shape, kind, dtype_name(problem.dtype))
         for name, shape, kind in zip(problem.names, problem.shapes, problem.kinds, strict=True)
@@ -376,7 +401,7 @@ def _empty_check(problem: Problem, sample: int, at, notes: list[str]) -> GradChe
         worst=None,
         evaluations=problem.evaluations,
         notes=(
-            f"{what} empty: the Jacobian has no entries, nothing to compare",
+            empty,
             *problem.notes,
             *notes,
         ),
@@ -416,7 +441,7 @@ def _locate_in_forward(info: ErrorInfo, inputs: Inputs, file: str | None) -> Err
     return replace(info, location=f"{found[0]}:{found[1]}", source=found[2], in_backward=True)
 
 
-def _with_notes(check: GradCheck, notes: list[str]) -> GradCheck:
+def _with_notes(check: GradCheck, notes: list[Phrase]) -> GradCheck:
     from dataclasses import replace
 
     return replace(check, notes=(*check.notes, *notes))
@@ -453,9 +478,15 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
     where = _user_frame(exc, file)
     from gradx.commands.explain import describe_exception  # None for errors it does not know
 
-    described = describe_exception(exc)
+    # English for the JSON whatever the locale; the other languages for the report to choose.
+    described = describe_exception(exc, lang="en")
     title = described.title if described is not None else None
     fix = described.fix_summary if described is not None else None
+    other: list[tuple[str, str, str]] = []
+    for lang in LANGUAGES if described is not None else ():
+        said = describe_exception(exc, lang=lang) if lang != "en" else None
+        if said is not None and said.title and said.fix_summary:
+            other.append((lang, said.title, said.fix_summary))
     message = one_line(exc)
     type_name, _, rest = message.partition(": ")
     if where is None and _raised_by_gradx(exc):
@@ -471,6 +502,7 @@ def error_info(exc: BaseException, file: str | None) -> ErrorInfo:
         source=where[2] if where else None,
         title=title,
         fix=fix,
+        explained_in=tuple(other),
     )
 
 

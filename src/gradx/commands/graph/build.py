@@ -16,6 +16,7 @@ import torch
 
 from gradx.commands.graph.model import AutogradGraph, Cut, GraphNode, Leaf, SavedValue, TensorInfo
 from gradx.text import first_line
+from gradx.translations import Phrase, phrase
 from gradx.user_script.cuts import CutWatcher as _CutWatcher
 from gradx.user_script.cuts import storage as _storage
 
@@ -31,7 +32,7 @@ def trace_graph(
     *,
     source_file: str | None = None,
     backward: bool = True,
-    notes: Iterable[str] = (),
+    notes: Iterable[Phrase] = (),
     local_names: Mapping[int, str] | None = None,
     gradient: Any = None,
     printed: Sequence[str] = (),
@@ -62,7 +63,7 @@ def trace_graph(
         nodes=nodes,
         leaves=tuple(_leaves(walk, cuts, output)),
         cuts=tuple(cuts),
-        backward=(how + "; " if how else "") + backward_text,
+        backward=(how, backward_text) if how else (backward_text,),
         backward_error=error,
         notes=tuple(notes),
         backward_skipped=not backward,
@@ -84,10 +85,10 @@ def tensor_info(t: Tensor) -> TensorInfo:
     return TensorInfo(shape, dtype, norm=norm)
 
 
-def pick_output(result: Any) -> tuple[Tensor, str]:
+def pick_output(result: Any) -> tuple[Tensor, Phrase | None]:
     """The tensor to differentiate: the result, or the first tensor of a tuple/list/dict."""
     if isinstance(result, Tensor):
-        return result, ""
+        return result, None
     items: Iterable[Any] = ()
     if isinstance(result, (tuple, list)):
         items = result
@@ -95,7 +96,10 @@ def pick_output(result: Any) -> tuple[Tensor, str]:
         items = result.values()
     for item in items:
         if isinstance(item, Tensor):
-            return item, f"the result is a {type(result).__name__}: its first tensor is the output"
+            return item, phrase(
+                "the result is a {type}: its first tensor is the output",
+                type=type(result).__name__,
+            )
     from gradx.errors import GradxError
 
     raise GradxError(
@@ -104,24 +108,35 @@ def pick_output(result: Any) -> tuple[Tensor, str]:
     )
 
 
-def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[str, str | None]:
+def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[Phrase, str | None]:
     if not enabled:
-        return "no backward pass (--no-backward)", None
+        return phrase("no backward pass (--no-backward)"), None
     if output.grad_fn is None and output.requires_grad and output.is_leaf:
         # The output is an input itself (``gradx graph x``): its gradient is one, d x / d x.
         try:
             output.backward(torch.ones_like(output))
         except RuntimeError as exc:  # pragma: no cover - a leaf's backward cannot fail
-            return "output.backward()", str(exc).strip().splitlines()[0]
-        return "output.backward(): the output is a leaf itself, so its gradient is one", None
+            return phrase("output.backward()"), str(exc).strip().splitlines()[0]
+        return (
+            phrase("output.backward(): the output is a leaf itself, so its gradient is one"),
+            None,
+        )
     if output.grad_fn is None:
         return (
-            "no backward pass: the output does not require grad "
-            "(nothing connects it to an input that requires grad)",
+            phrase(
+                "no backward pass: the output does not require grad "
+                "(nothing connects it to an input that requires grad)"
+            ),
             None,
         )
     if not output.is_floating_point() and not output.is_complex():
-        return f"no backward pass: the output is {output.dtype}, not a floating tensor", None
+        return (
+            phrase(
+                "no backward pass: the output is {dtype}, not a floating tensor",
+                dtype=output.dtype,
+            ),
+            None,
+        )
     if given is not None:
         from gradx.errors import GradxError
 
@@ -132,14 +147,17 @@ def _run_backward(output: Tensor, enabled: bool, given: Any = None) -> tuple[str
                 f"{tuple(output.shape)} ({output.numel()} elements): give one per element"
             )
         gradient = values.reshape(output.shape)
-        text = f"output.backward(gradient={_plain_list(gradient)}) (--gradient)"
+        text = phrase(
+            "output.backward(gradient={gradient}) (--gradient)", gradient=_plain_list(gradient)
+        )
     elif output.numel() == 1:
-        text = "output.backward()"
+        text = phrase("output.backward()")
         gradient = None
     else:
-        text = (
-            f"output.backward(gradient=torch.ones_like(output)): the output has "
-            f"{output.numel()} elements, not one, so each leaf gets the gradient of output.sum()"
+        text = phrase(
+            "output.backward(gradient=torch.ones_like(output)): the output has {count} "
+            "elements, not one, so each leaf gets the gradient of output.sum()",
+            count=output.numel(),
         )
         gradient = torch.ones_like(output)
     try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gradx.translations import Phrase
+
 
 @dataclass(frozen=True)
 class TensorInfo:
@@ -80,11 +82,18 @@ class AutogradGraph:
     nodes: tuple[GraphNode, ...]  # nodes[i].id == i
     leaves: tuple[Leaf, ...]
     cuts: tuple[Cut, ...]
-    backward: str  # how backward was called, or why it was not
+    # How backward was called, or why it was not: sentences in no language yet (the renderer
+    # gives them one; JSON joins their English with "; ").
+    backward: tuple[Phrase, ...]
     backward_error: str | None  # the error backward raised, if any
-    notes: tuple[str, ...] = ()  # how the inputs were chosen, and the like
+    notes: tuple[Phrase, ...] = ()  # how the inputs were chosen, and the like
     backward_skipped: bool = False  # --no-backward: no gradients were asked for
     printed: tuple[str, ...] = ()  # what the user's file printed (FILE::NAME), kept apart
+
+    @property
+    def backward_text(self) -> str:
+        """How backward was called, in English (the JSON's ``backward``)."""
+        return "; ".join(str(part) for part in self.backward)
 
     @property
     def corrupted_saved(self) -> tuple[SavedValue, ...]:
@@ -171,9 +180,9 @@ class HigherOrderGraphs:
     title: str  # the expression, or file.py::NAME
     variable: str
     steps: tuple[OrderStep, ...]
-    stopped: str | None = None  # why the chain stopped before the order asked for
+    stopped: Phrase | None = None  # why the chain stopped before the order asked for
     failed: bool = False  # a backward raised (exit 1), rather than a derivative being constant
-    notes: tuple[str, ...] = ()  # how the inputs were chosen, how f' was seeded
+    notes: tuple[Phrase, ...] = ()  # how the inputs were chosen, how f' was seeded
     grad_outputs: str | None = None  # --gradient: the vector f' was taken against, as text
     printed: tuple[str, ...] = ()  # what the user's file printed (FILE::NAME), kept apart
 

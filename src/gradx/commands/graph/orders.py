@@ -30,6 +30,7 @@ from gradx.errors import GradxError
 from gradx.expression.vocabulary import MAX_ORDER
 from gradx.numerics.settings import DType
 from gradx.text import first_line
+from gradx.translations import Phrase, phrase
 
 
 def derivative_graphs(
@@ -67,7 +68,11 @@ def derivative_graphs(
         for name in parsed.variables
     }
     notes = [
-        f"{name} = {DEFAULT_VALUE:g} (not given: set it with --at {name}=…)"
+        phrase(
+            "{name} = {value} (not given: set it with --at {name}=…)",
+            name=name,
+            value=f"{DEFAULT_VALUE:g}",
+        )
         for name in parsed.variables
         if name not in values
     ]
@@ -145,7 +150,7 @@ def _chain(
     order: int,
     given: Any,
     *,
-    notes: Sequence[str] = (),
+    notes: Sequence[Phrase] = (),
     local_names: Mapping[int, str] | None = None,
 ) -> HigherOrderGraphs:
     """Run ``compute`` (f), then differentiate it ``order`` times along ``variable`` with
@@ -155,7 +160,7 @@ def _chain(
     from gradx.commands.graph.build import pick_output, trace_graph
 
     steps: list[OrderStep] = []
-    stopped: str | None = None
+    stopped: Phrase | None = None
     failed = False
     notes = list(notes)
 
@@ -168,13 +173,20 @@ def _chain(
         if k > 0:
             previous = current
             if not previous.requires_grad:
-                stopped = (
-                    f"{_name(k - 1)} is constant in {variable} (it has no graph): "
-                    f"{_name(k)} and above are 0"
+                stopped = phrase(
+                    "{previous} is constant in {variable} (it has no graph): "
+                    "{name} and above are 0",
+                    previous=_name(k - 1),
+                    variable=variable,
+                    name=_name(k),
                 )
                 break
             if not previous.is_floating_point():
-                stopped = f"{_name(k - 1)} is {previous.dtype}, not a floating tensor"
+                stopped = phrase(
+                    "{previous} is {dtype}, not a floating tensor",
+                    previous=_name(k - 1),
+                    dtype=previous.dtype,
+                )
                 failed = True
                 break
 
@@ -191,11 +203,18 @@ def _chain(
             try:
                 current, saved, seconds = _counted(differentiate)
             except RuntimeError as exc:
-                stopped = f"computing {_name(k)} failed: {first_line(exc)}"
+                stopped = phrase(
+                    "computing {name} failed: {error}", name=_name(k), error=first_line(exc)
+                )
                 failed = True
                 break
             if current is None:  # allow_unused: f did not use the variable at all
-                stopped = f"{_name(k - 1)} does not depend on {variable}: {_name(k)} is 0"
+                stopped = phrase(
+                    "{previous} does not depend on {variable}: {name} is 0",
+                    previous=_name(k - 1),
+                    variable=variable,
+                    name=_name(k),
+                )
                 break
         graph = trace_graph(
             f"{_name(k)} of {title}",
@@ -216,15 +235,18 @@ def _chain(
     )
 
 
-def _seed(output: Any, given: Any, notes: list[str]) -> Any:
+def _seed(output: Any, given: Any, notes: list[Phrase]) -> Any:
     """The vector f' is taken against (``--gradient``), or None for f.sum(); says which."""
     import torch
 
     if given is None:
         if output.numel() != 1:
             notes.append(
-                f"f has {output.numel()} elements, not one: f' is the gradient of f.sum() "
-                "(--gradient gives another vector)"
+                phrase(
+                    "f has {count} elements, not one: f' is the gradient of f.sum() "
+                    "(--gradient gives another vector)",
+                    count=output.numel(),
+                )
             )
         return None
     # autograd.grad imports this (a quarter of a second) the first time it checks grad_outputs:
@@ -237,7 +259,12 @@ def _seed(output: Any, given: Any, notes: list[str]) -> Any:
             f"--gradient has {values.numel()} value(s) but f has shape {tuple(output.shape)} "
             f"({output.numel()} elements): give one per element"
         )
-    notes.append(f"f' is the gradient of (f * v).sum() for v = --gradient {_plain(values)}")
+    notes.append(
+        phrase(
+            "f' is the gradient of (f * v).sum() for v = --gradient {values}",
+            values=_plain(values),
+        )
+    )
     return values.reshape(output.shape)
 
 

@@ -19,6 +19,7 @@ from gradx.commands.graph.model import AutogradGraph
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType
 from gradx.text import first_line
+from gradx.translations import Phrase, phrase
 
 DEFAULT_VALUE = 1.0
 SEED = 0
@@ -95,7 +96,13 @@ def expression_graph(
     leaves = {}
     for name in parsed.variables:
         if name not in values:
-            notes.append(f"{name} = {DEFAULT_VALUE:g} (not given: set it with --at {name}=…)")
+            notes.append(
+                phrase(
+                    "{name} = {value} (not given: set it with --at {name}=…)",
+                    name=name,
+                    value=f"{DEFAULT_VALUE:g}",
+                )
+            )
         leaves[name] = torch.tensor(
             values.get(name, DEFAULT_VALUE),
             dtype=torch_dtype,
@@ -184,7 +191,7 @@ class ScriptCall:
     source_file: str
     leaves: dict[str, Any]  # name -> leaf tensor, the target's inputs first, then parameters
     inputs: tuple[str, ...]  # the names of leaves that are inputs (not module parameters)
-    notes: tuple[str, ...]
+    notes: tuple[Phrase, ...]
     compute: Callable[[], Any]
     local_names: dict[int, str]
 
@@ -237,8 +244,11 @@ def prepare_script_call(
     notes = list(inputs.notes)
     if inputs.random:
         notes.append(
-            f"inputs drawn at random (seed {SEED}), as gradx check does: "
-            "set them with --at NAME=… or --shape NAME=…"
+            phrase(
+                "inputs drawn at random (seed {seed}), as gradx check does: "
+                "set them with --at NAME=… or --shape NAME=…",
+                seed=SEED,
+            )
         )
     forward = target.obj.forward if target.kind == MODULE else target.obj
     code = getattr(getattr(forward, "forward", forward), "__code__", None)
