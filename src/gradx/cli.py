@@ -682,7 +682,20 @@ def graph_command(
     ] = None,
     dot: Annotated[
         Path | None,
-        typer.Option("--dot", metavar="FILE", help="Also write the whole graph as Graphviz DOT."),
+        typer.Option(
+            "--dot",
+            metavar="FILE",
+            help="Also write the whole graph as Graphviz DOT text (.dot or .gv; - for stdout).",
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            metavar="FILE",
+            help="Also draw the whole graph as FILE.svg (no graphviz needed), .png or .pdf "
+            "(needs matplotlib: gradx\\[plot]).",
+        ),
     ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON document instead of the tree.")
@@ -734,6 +747,13 @@ def graph_command(
     failed, or a saved tensor was changed through .data; 2 unusable input.
     """
     with _user_errors():
+        if save is not None or dot is not None:  # cheap checks first: torch takes seconds
+            from gradx.commands.graph.picture import check_dot_path, check_picture_path
+
+            if dot is not None:
+                check_dot_path(dot)
+            if save is not None:
+                check_picture_path(save)
         from gradx.commands.graph.sources import expression_graph, is_script_target
         from gradx.commands.graph.view import build_view
         from gradx.render.graph_output import emit_graph
@@ -771,6 +791,11 @@ def graph_command(
                     target, tuple(at or ()), dtype, order, gradient, tuple(frozen or ())
                 )
             views = tuple(build_view(step.graph, depth) for step in report.steps)
+            if save is not None:
+                from gradx.commands.graph.picture import orders_picture
+                from gradx.render.graph_picture import save_picture
+
+                save_picture(orders_picture(report), save)
             emit_orders(report, views, json_out=json_out, lang=language)
             raise _exit_for(report)
         if is_script_target(target):
@@ -797,6 +822,11 @@ def graph_command(
                 frozen=tuple(frozen or ()),
                 gradient=gradient,
             )
+        if save is not None:
+            from gradx.commands.graph.picture import graph_picture
+            from gradx.render.graph_picture import save_picture
+
+            save_picture(graph_picture(graph), save)
         emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot, lang=language)
     raise _exit_for(graph)
 

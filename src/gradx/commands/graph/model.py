@@ -190,3 +190,74 @@ class HigherOrderGraphs:
     def exit_ok(self) -> bool:
         """True unless computing a derivative failed."""
         return not self.failed
+
+
+@dataclass(frozen=True)
+class PictureLine:
+    """One line of text in a box of the picture; ``style`` is ``title``, ``plain``, ``dim``,
+    ``good`` (a gradient) or ``alert`` (no gradient, a changed saved tensor)."""
+
+    text: str
+    style: str = "plain"
+
+
+@dataclass(frozen=True)
+class PictureBox:
+    """A box of ``gradx graph --save``, placed: its top-left corner, size and layer (0 at the top).
+
+    ``kind`` is ``output``, ``node`` (a grad_fn), ``leaf`` (AccumulateGrad: a leaf that requires
+    grad), ``frozen`` (a leaf with requires_grad=False), ``starved`` (a leaf that requires grad
+    but got no gradient) or ``cut`` (where ``.detach()``, ``.data``, ``no_grad``... cut the graph).
+    """
+
+    key: str  # "output", "n3" (node 3), "cut0", "leaf:y"
+    kind: str
+    lines: tuple[PictureLine, ...]
+    x: float
+    y: float
+    width: float
+    height: float
+    layer: int
+    alert: bool = False  # a tensor this node saved was changed through .data
+
+
+@dataclass(frozen=True)
+class PictureEdge:
+    """A line from an upper box down to a lower one, through ``points`` (y only grows).
+
+    ``kind``: ``input`` (the way backward sends a gradient: from a node to one of its inputs),
+    ``cut`` (a node to the cut it used), ``lost`` (a cut to the leaf whose gradient it stopped)
+    or ``saved`` (a node to a frozen leaf it saved: no gradient flows).
+    """
+
+    source: str
+    target: str
+    kind: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class PictureText:
+    """A line of text outside the boxes (the title, notes below the graph); ``y`` is its top."""
+
+    x: float
+    y: float
+    text: str
+    style: str = "plain"
+
+
+@dataclass(frozen=True)
+class GraphPicture:
+    """The whole picture, laid out in pixels: what ``gradx.render.graph_picture`` draws as it is.
+
+    Text is monospace: a character is ``CHAR_WIDTH`` font sizes wide (two for a wide one).
+    """
+
+    width: float
+    height: float
+    boxes: tuple[PictureBox, ...]
+    edges: tuple[PictureEdge, ...]
+    texts: tuple[PictureText, ...]
+    font_size: float  # px
+    line_height: float  # px
+    padding: tuple[float, float]  # inside a box: left of its text, above its first line

@@ -1,0 +1,433 @@
+"""``gradx graph --save FILE``: what the picture of the graph shows, and where (no graphviz).
+
+The picture shows what the tree shows, unfolded: the output on top, every ``grad_fn`` node once
+(a node used twice gets two edges), its output shape and saved tensors, the leaves with their
+values and gradients, the cuts (``.detach()``, ``.data``, ``no_grad``...) and the saved tensors
+changed through ``.data``. This module writes each box's lines and hands the boxes and edges to
+``gradx.commands.graph.layout``; the renderers in ``gradx.render.graph_picture`` only draw the
+``GraphPicture`` that comes out. The option checks below import nothing heavy, so a bad
+``--save`` or ``--dot`` is refused before torch is.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from importlib.util import find_spec
+from pathlib import Path
+
+from gradx.commands.graph.layout import layered_layout
+from gradx.commands.graph.model import (
+    AutogradGraph,
+    Cut,
+    GraphNode,
+    GraphPicture,
+    HigherOrderGraphs,
+    Leaf,
+    PictureBox,
+    PictureEdge,
+    PictureLine,
+    PictureText,
+    SavedValue,
+    TensorInfo,
+)
+from gradx.errors import GradxError
+from gradx.text import fmt_value
+
+PICTURE_SUFFIXES = (".svg", ".png", ".pdf")
+NEEDS_MATPLOTLIB = (".png", ".pdf")
+IMAGE_SUFFIXES = (
+    *PICTURE_SUFFIXES, ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".eps", ".ps",
+)  # fmt: skip
+FONT_SIZE = 12.0  # px
+CHAR_WIDTH = 0.62  # of the font size: DejaVu Sans Mono's advance is 0.602, with a little room
+LINE_HEIGHT = 16.0  # px
+PAD_X = 8.0  # inside a box, left and right
+PAD_Y = 6.0
+MARGIN = 24.0
+MAX_LINE = 64  # characters of a box line; longer values are shortened with …
+LARGE = 300  # boxes; a larger graph gets a note that it is large (zoom in)
+PANEL_GAP = 72.0  # between the panels of --order K
+CUT_WORDS = {
+    "detach": ".detach()",
+    "data": ".data",
+    "data-write": "a write through .data",
+    "no_grad": "torch.no_grad()",
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "numpy": ".numpy()",
+    "non-differentiable": "a non-differentiable operation",
+}  # as the tree words them (gradx.render.graph_tree)
+LEGEND = {
+    "input": "arrows: the way backward sends gradients, from the output down to the leaves",
+    "cut": "red: where the graph was cut, and the leaf that lost its gradient there",
+    "saved": "dashed grey: a frozen leaf (requires_grad=False) that a node saved",
+}
+
+
+def check_picture_path(path: Path) -> None:
+    """Refuse (exit 2) a ``--save`` path that cannot work, before torch is imported."""
+    suffix = path.suffix.lower()
+    if suffix not in PICTURE_SUFFIXES:
+        raise GradxError(
+            f"--save {path}: the file name must end in .svg, .png or .pdf "
+            "(the format follows the suffix)"
+        )
+    if suffix in NEEDS_MATPLOTLIB and find_spec("matplotlib") is None:
+        raise GradxError(
+            f"--save {path} needs matplotlib, which is not installed: pip install 'gradx[plot]' "
+            "(or save .svg, which needs nothing)"
+        )
+    from gradx.atomic_file import check_writable
+
+    check_writable(path)
+
+
+def check_dot_path(path: Path) -> None:
+    """Refuse (exit 2) ``--dot out.svg``: DOT is text for graphviz, not a picture."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        picture = path if suffix in PICTURE_SUFFIXES else path.with_suffix(".png")
+        raise GradxError(
+            f"--dot {path}: DOT is text for graphviz (name it .dot or .gv, or - for standard "
+            f"output); for a picture use --save {picture}"
+        )
+
+
+@dataclass(frozen=True)
+class _Box:
+    key: str
+    kind: str
+    lines: tuple[PictureLine, ...]
+    alert: bool = False
+
+
+def graph_picture(graph: AutogradGraph, heading: str | None = None) -> GraphPicture:
+    """The whole graph laid out top-down, with a title above it and notes below it."""
+    boxes, edges = _boxes_and_edges(graph)
+    title = [PictureText(MARGIN, MARGIN, heading or f"gradx graph {graph.title}", "title")]
+    top = MARGIN + LINE_HEIGHT * (len(title) + 1)
+    sizes = [_size(box.lines) for box in boxes]
+    index = {box.key: k for k, box in enumerate(boxes)}
+    layout = layered_layout(
+        sizes, [(index[a], index[b]) for a, b, _ in edges], left=MARGIN, top=top
+    )
+    placed = tuple(
+        PictureBox(
+            key=box.key,
+            kind=box.kind,
+            lines=box.lines,
+            x=_round(where.x),
+            y=_round(where.y),
+            width=sizes[k][0],
+            height=sizes[k][1],
+            layer=where.layer,
+            alert=box.alert,
+        )
+        for k, (box, where) in enumerate(zip(boxes, layout.boxes, strict=True))
+    )
+    lines = tuple(
+        PictureEdge(a, b, kind, tuple((_round(x), _round(y)) for x, y in route))
+        for (a, b, kind), route in zip(edges, layout.routes, strict=True)
+    )
+    notes = _footer(graph, len(boxes), {kind for _, _, kind in edges})
+    y = layout.height + LINE_HEIGHT
+    texts = list(title)
+    for text, style in notes:
+        texts.append(PictureText(MARGIN, y, text, style))
+        y += LINE_HEIGHT
+    width = max(layout.width, *(MARGIN + _text_width(t.text) for t in texts)) + MARGIN
+    return GraphPicture(
+        width=_round(width),
+        height=_round(y + MARGIN),
+        boxes=placed,
+        edges=lines,
+        texts=tuple(texts),
+        font_size=FONT_SIZE,
+        line_height=LINE_HEIGHT,
+        padding=(PAD_X, PAD_Y),
+    )
+
+
+def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
+    """``--order K``: one panel per order, side by side, so the growth of the graph shows."""
+    panels = []
+    for step in report.steps:
+        what = "f (the forward pass)" if step.order == 0 else step.graph.title
+        heading = (
+            f"order {step.order}: {what} · {step.nodes} nodes, {step.saved_tensors} saved tensors"
+        )
+        panels.append(graph_picture(step.graph, heading))
+    title = PictureText(
+        MARGIN,
+        MARGIN,
+        f"gradx graph {report.title} --order {len(report.steps) - 1}: the graph "
+        f"create_graph=True builds for each order (along {report.variable})",
+        "title",
+    )
+    below = MARGIN + 2 * LINE_HEIGHT
+    boxes: list[PictureBox] = []
+    edges: list[PictureEdge] = []
+    texts = [title]
+    x = 0.0
+    for number, panel in enumerate(panels):
+        prefix = f"o{number}:"
+        boxes += [
+            replace(b, key=prefix + b.key, x=_round(b.x + x), y=_round(b.y + below))
+            for b in panel.boxes
+        ]
+        edges += [
+            replace(
+                e,
+                source=prefix + e.source,
+                target=prefix + e.target,
+                points=tuple((_round(px + x), _round(py + below)) for px, py in e.points),
+            )
+            for e in panel.edges
+        ]
+        texts += [replace(t, x=_round(t.x + x), y=_round(t.y + below)) for t in panel.texts]
+        x += panel.width - MARGIN + PANEL_GAP
+    height = max((p.height for p in panels), default=0.0) + below
+    if report.stopped:
+        texts.append(
+            PictureText(MARGIN, height, report.stopped, "alert" if report.failed else "dim")
+        )
+        height += LINE_HEIGHT
+    width = max(x - PANEL_GAP + MARGIN, MARGIN + _text_width(title.text) + MARGIN)
+    return GraphPicture(
+        width=_round(width),
+        height=_round(height + MARGIN),
+        boxes=tuple(boxes),
+        edges=tuple(edges),
+        texts=tuple(texts),
+        font_size=FONT_SIZE,
+        line_height=LINE_HEIGHT,
+        padding=(PAD_X, PAD_Y),
+    )
+
+
+def _boxes_and_edges(graph: AutogradGraph) -> tuple[list[_Box], list[tuple[str, str, str]]]:
+    """Every box (output first, then nodes, cuts, leaves outside the graph) and every edge."""
+    boxes = [_Box("output", "output", _output_lines(graph))]
+    edges: list[tuple[str, str, str]] = []
+    if graph.root is not None:
+        edges.append(("output", f"n{graph.root}", "input"))
+    leaves = {leaf.name: leaf for leaf in graph.leaves}
+    used_cuts: list[int] = []
+    for node in graph.nodes:
+        boxes.append(_node_box(node, graph, leaves))
+        for child in node.inputs:
+            if child is not None:
+                edges.append((f"n{node.id}", f"n{child}", "input"))
+        for cut in node.cuts:
+            edges.append((f"n{node.id}", f"cut{cut}", "cut"))
+            used_cuts.append(cut)
+    starved = graph.starved_leaves
+    outside = [  # a leaf outside the graph is drawn where it says something: frozen, or starved
+        leaf
+        for leaf in graph.leaves
+        if not leaf.in_graph and (not leaf.requires_grad or leaf in starved or leaf.cut_by)
+    ]
+    for leaf in outside:
+        if leaf.requires_grad:
+            used_cuts += list(leaf.cut_by)
+    for cut in dict.fromkeys(used_cuts):
+        boxes.append(_Box(f"cut{cut}", "cut", _cut_lines(graph.cuts[cut])))
+    cut_keys = {box.key for box in boxes if box.kind == "cut"}
+    for leaf in outside:
+        key = f"leaf:{leaf.name}"
+        kind = "starved" if leaf.requires_grad else "frozen"  # no path to the output
+        boxes.append(_Box(key, kind, _leaf_lines(leaf, graph, None), leaf.requires_grad))
+        if leaf.requires_grad:
+            edges += [(f"cut{c}", key, "lost") for c in leaf.cut_by if f"cut{c}" in cut_keys]
+        else:
+            edges += [
+                (f"n{node.id}", key, "saved")
+                for node in graph.nodes
+                if any(s.refers_to == leaf.name for s in node.saved)
+            ]
+    return boxes, edges
+
+
+def _output_lines(graph: AutogradGraph) -> tuple[PictureLine, ...]:
+    out = graph.output
+    lines = [PictureLine(f"output {_tensor(out)}", "title")]
+    if out.values is not None or out.norm is not None:
+        lines.append(PictureLine(_clip(f"= {_values(out)}")))
+    if graph.output_grad_fn:
+        lines.append(PictureLine(f"grad_fn={graph.output_grad_fn}", "dim"))
+    elif graph.output_leaf is not None:
+        lines.append(PictureLine(f"no graph: the output is the input {graph.output_leaf} itself"))
+    else:
+        lines.append(PictureLine("no grad_fn: the output does not require grad", "alert"))
+    return tuple(lines)
+
+
+def _node_box(node: GraphNode, graph: AutogradGraph, leaves: dict[str, Leaf]) -> _Box:
+    key = f"n{node.id}"
+    if node.leaf is not None:
+        leaf = leaves.get(node.leaf)
+        if leaf is not None:
+            return _Box(key, "leaf", _leaf_lines(leaf, graph, node))
+        return _Box(key, "leaf", (PictureLine(node.leaf, "title"), PictureLine(_node_title(node))))
+    lines = [PictureLine(_node_title(node), "title")]
+    if node.outputs:
+        lines.append(PictureLine(_clip("→ " + ", ".join(_tensor(t) for t in node.outputs))))
+    for saved in node.saved:
+        if saved.written is not None:
+            write = graph.cuts[saved.written]
+            where = f" at {write.location}" if write.location else ""
+            lines.append(PictureLine(_clip(f"saved {saved.name}: {_saved(saved, graph)}")))
+            lines.append(PictureLine(_clip(f"✎ changed through .data{where}"), "alert"))
+        elif saved.tensor is not None or _plain_number(saved):
+            lines.append(PictureLine(_clip(f"saved {saved.name}: {_saved(saved, graph)}"), "dim"))
+    alert = any(s.written is not None for s in node.saved)
+    return _Box(key, "node", tuple(lines), alert)
+
+
+def _node_title(node: GraphNode) -> str:
+    return f"#{node.id} {node.name}"
+
+
+def _leaf_lines(
+    leaf: Leaf, graph: AutogradGraph, node: GraphNode | None
+) -> tuple[PictureLine, ...]:
+    lines = [PictureLine(f"{leaf.name} {_tensor(leaf.tensor)}", "title")]
+    if node is not None:
+        lines.append(PictureLine(f"{_node_title(node)} · leaf, requires_grad", "dim"))
+    elif leaf.requires_grad:
+        lines.append(PictureLine("leaf, requires_grad, not in the graph", "dim"))
+    else:
+        lines.append(PictureLine("leaf, requires_grad=False (frozen)", "dim"))
+    lines.append(PictureLine(_clip(f"value {_values(leaf.tensor)}")))
+    if not leaf.requires_grad:
+        return tuple(lines)
+    if graph.backward_error is not None:
+        lines.append(PictureLine("grad ? (backward failed)", "alert"))
+    elif graph.backward_skipped:
+        lines.append(PictureLine("grad — (no backward pass)", "dim"))
+    elif leaf.grad is not None:
+        lines.append(PictureLine(_clip(f"grad {_values(leaf.grad)}"), "good"))
+    else:
+        why = "not connected to the output"
+        if leaf.cut_by:
+            why = "cut by " + "; ".join(
+                CUT_WORDS.get(graph.cuts[i].kind, graph.cuts[i].kind) for i in leaf.cut_by
+            )
+        lines.append(PictureLine(_clip(f"✗ no gradient: {why}"), "alert"))
+    return tuple(lines)
+
+
+def _cut_lines(cut: Cut) -> tuple[PictureLine, ...]:
+    lines = [PictureLine(f"✂ cut by {CUT_WORDS.get(cut.kind, cut.kind)}", "title")]
+    if cut.location:
+        lines.append(PictureLine(_clip(f"at {cut.location}")))
+    if cut.code:
+        lines.append(PictureLine(_clip(cut.code), "dim"))
+    who = ", ".join(cut.leaves) or "its inputs"
+    lines.append(PictureLine(_clip(f"no gradient flows back to {who} this way"), "alert"))
+    return tuple(lines)
+
+
+def _footer(graph: AutogradGraph, boxes: int, kinds: set[str]) -> list[tuple[str, str]]:
+    lines = [(f"backward: {graph.backward}", "plain")]
+    if graph.backward_error is not None:
+        lines.append((f"backward failed: {graph.backward_error}", "alert"))
+    for index in sorted({s.written for s in graph.corrupted_saved if s.written is not None}):
+        write = graph.cuts[index]
+        where = f" at {write.location}" if write.location else ""
+        lines.append(
+            (
+                f"✎ a tensor saved for backward was changed through .data{where}: "
+                "backward used the changed values, so the gradients are wrong",
+                "alert",
+            )
+        )
+    starved = graph.starved_leaves
+    if starved:
+        names = ", ".join(leaf.name for leaf in starved)
+        lines.append((f"leaves that require grad but received no gradient: {names}", "alert"))
+    lines += [(f"note: {note}", "dim") for note in graph.notes]
+    count = len(graph.nodes)
+    lines.append((f"{count} node{'s' if count != 1 else ''}, all drawn", "dim"))
+    if boxes > LARGE:
+        lines.append(
+            (f"a large graph ({boxes} boxes): zoom in, or use the tree (gradx graph) folds", "dim")
+        )
+    lines += [(LEGEND[kind], "dim") for kind in LEGEND if kind in kinds]
+    return lines
+
+
+def _saved(saved: SavedValue, graph: AutogradGraph) -> str:
+    if saved.tensor is None:
+        return saved.text
+    if saved.cut is not None:
+        cut = graph.cuts[saved.cut]
+        return f"{_values(saved.tensor)} (cut by {CUT_WORDS.get(cut.kind, cut.kind)})"
+    if saved.refers_to == "constant" and saved.tensor.values is not None:
+        return f"{_values(saved.tensor)} (constant)"
+    if saved.refers_to:
+        return f"{saved.refers_to} {_shape(saved.tensor.shape)}"
+    return _tensor(saved.tensor)
+
+
+def _plain_number(saved: SavedValue) -> bool:
+    """Numbers worth a glance (``exponent=2``), as the tree shows them; sizes are noise."""
+    if saved.name in ("alpha", "beta"):
+        return False
+    try:
+        float(saved.text)
+    except ValueError:
+        return False
+    return True
+
+
+def _size(lines: Sequence[PictureLine]) -> tuple[float, float]:
+    width = max(_text_width(line.text) for line in lines) + 2 * PAD_X
+    return _round(width), _round(len(lines) * LINE_HEIGHT + 2 * PAD_Y)
+
+
+def _text_width(text: str) -> float:
+    """Pixels of monospace text: two cells for a wide character (CJK), none for a combining one."""
+    cells = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        cells += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return cells * CHAR_WIDTH * FONT_SIZE
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+def _tensor(info: TensorInfo) -> str:
+    return f"{_shape(info.shape)} {info.dtype}"
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _values(info: TensorInfo) -> str:
+    if info.values is not None:
+        numbers = [fmt_value(v, 6) for v in info.values]
+        if not info.shape:
+            return numbers[0]
+        return _nested(numbers, info.shape)
+    if info.norm is not None:
+        return f"‖·‖ = {fmt_value(info.norm, 6)}"
+    return "…"
+
+
+def _nested(numbers: Sequence[str], shape: Sequence[int]) -> str:
+    if len(shape) <= 1:
+        return "[" + ", ".join(numbers) + "]"
+    step = len(numbers) // shape[0] if shape[0] else 0
+    inner = (_nested(numbers[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0]))
+    return "[" + ", ".join(inner) + "]"
