@@ -19,7 +19,9 @@ GAP_X = 28.0  # between two boxes of a layer
 BEND_GAP = 14.0  # beside an edge passing through a layer
 GAP_Y = 56.0  # between two layers
 ORDER_SWEEPS = 12  # barycentre sweeps at most (one down or one up each)
-PLACE_SWEEPS = 6  # passes that pull boxes towards their neighbours
+# Passes that pull each box towards its neighbours above, below or both; the last one hangs
+# each box under its parents, so a chain of single edges runs straight.
+PLACE_SWEEPS = ("down", "up", "down", "up", "both", "down")
 WEIGHT_CAP = 1e6  # the weight of a box is what hangs below it, up to this
 MAX_BENDS = 200_000  # beyond it, long edges run straight (a graph of many thousand nodes)
 
@@ -287,20 +289,19 @@ def _place_x(graph: _Expanded, rows: list[list[int]]) -> list[float]:
             if k:
                 x += _separation(graph, row[k - 1], v)
             centre[v] = x
-    for sweep in range(PLACE_SWEEPS):
-        downward = sweep % 2 == 0
-        both = sweep == PLACE_SWEEPS - 1  # the last pass balances between above and below
-        indices = range(1, len(rows)) if downward else range(len(rows) - 2, -1, -1)
-        if both:
-            indices = range(len(rows))
+    for direction in PLACE_SWEEPS:
+        if direction == "up":
+            indices: Sequence[int] = range(len(rows) - 2, -1, -1)
+        else:
+            indices = range(1 if direction == "down" else 0, len(rows))
         for i in indices:
             row = rows[i]
             wanted = []
             for v in row:
-                if both:
+                if direction == "both":
                     near = graph.up[v] + graph.down[v]
                 else:
-                    near = graph.up[v] if downward else graph.down[v]
+                    near = graph.up[v] if direction == "down" else graph.down[v]
                 wanted.append(sum(centre[w] for w in near) / len(near) if near else centre[v])
             for v, x in zip(row, _ordered_fit(graph, row, wanted), strict=True):
                 centre[v] = x
