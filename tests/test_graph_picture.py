@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -303,3 +305,17 @@ def test_a_symlink_is_followed(run_cli, tmp_path):
     link.symlink_to(real.name)
     assert run_cli("graph", "x*x", "--save", str(link)).exit_code == 0
     assert link.is_symlink() and real.read_text().startswith("<?xml")
+
+
+def test_the_docs_example_writes_the_picture_it_describes(run_cli, tmp_path, monkeypatch):
+    doc = (Path(__file__).parents[1] / "docs" / "plots-and-graphs.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"```console\n\$ (gradx graph .*--save .*)\n```", doc)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*shlex.split(command)[1:])
+    assert result.exit_code == 0
+    root = ET.fromstring((tmp_path / "graph.svg").read_text(encoding="utf-8"))
+    boxes = box_texts(root)
+    assert boxes["n0"][0] == "#0 AddBackward0"  # as the section says
+    assert [boxes["n1"][0], boxes["n3"][0]] == ["#1 MulBackward0", "#3 SinBackward0"]
+    assert boxes["n2"][2:] == ["value 1", "grad 2.5403"]
+    assert sorted(s for s, t, _ in edges_of(root) if t == "n2") == ["n1", "n1", "n3"]
