@@ -148,6 +148,17 @@ def test_cuts_and_the_leaves_they_starve_are_marked(run_cli, tmp_path):
     assert "leaves that require grad but received no gradient: w" in all_text(root)
 
 
+def test_a_matrix_is_drawn_one_row_per_line_with_its_columns_aligned(run_cli, tmp_path):
+    root = svg_of(run_cli, tmp_path, "a*a", "--at", "a=[[1,2],[3,40]]")
+    assert box_texts(root)["n1"][2:] == [
+        "value [[ 1,  2],",
+        "       [ 3, 40]]",
+        "grad [[ 2,  4],",
+        "      [ 6, 80]]",
+    ]
+    assert root.get("{http://www.w3.org/XML/1998/namespace}space") == "preserve"
+
+
 def test_a_frozen_leaf_is_drawn_dashed_beside_the_node_that_saved_it(run_cli, tmp_path):
     root = svg_of(run_cli, tmp_path, "x*y + sin(x)", "--at", "x=1,y=2", "--frozen", "y")
     boxes = box_texts(root)

@@ -75,7 +75,8 @@ def svg_text(picture: GraphPicture) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{fonts}" '
-        f'font-size="{_number(picture.font_size)}">',
+        f'font-size="{_number(picture.font_size)}" xml:space="preserve" '
+        'style="white-space: pre">',  # aligned columns of a matrix keep their spaces
         f"<title>{escape(title)}</title>",
         "<defs>",
     ]

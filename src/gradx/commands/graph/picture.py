@@ -47,6 +47,7 @@ PAD_X = 8.0  # inside a box, left and right
 PAD_Y = 6.0
 MARGIN = 24.0
 MAX_LINE = 64  # characters of a box line; longer values are shortened with …
+MATRIX_ROWS = 6  # a matrix of up to this many rows is drawn one row per line
 LARGE = 300  # boxes; a larger graph gets a note that it is large (zoom in)
 PANEL_GAP = 72.0  # between the panels of --order K
 CUT_WORDS = {
@@ -254,7 +255,7 @@ def _output_lines(graph: AutogradGraph) -> tuple[PictureLine, ...]:
     out = graph.output
     lines = [PictureLine(f"output {_tensor(out)}", "title")]
     if out.values is not None or out.norm is not None:
-        lines.append(PictureLine(_clip(f"= {_values(out)}")))
+        lines += _labelled("=", out, "plain")
     if graph.output_grad_fn:
         lines.append(PictureLine(f"grad_fn={graph.output_grad_fn}", "dim"))
     elif graph.output_leaf is not None:
@@ -300,7 +301,7 @@ def _leaf_lines(
         lines.append(PictureLine("leaf, requires_grad, not in the graph", "dim"))
     else:
         lines.append(PictureLine("leaf, requires_grad=False (frozen)", "dim"))
-    lines.append(PictureLine(_clip(f"value {_values(leaf.tensor)}")))
+    lines += _labelled("value", leaf.tensor, "plain")
     if not leaf.requires_grad:
         return tuple(lines)
     if graph.backward_error is not None:
@@ -308,7 +309,7 @@ def _leaf_lines(
     elif graph.backward_skipped:
         lines.append(PictureLine("grad — (no backward pass)", "dim"))
     elif leaf.grad is not None:
-        lines.append(PictureLine(_clip(f"grad {_values(leaf.grad)}"), "good"))
+        lines += _labelled("grad", leaf.grad, "good")
     else:
         why = "not connected to the output"
         if leaf.cut_by:
@@ -412,6 +413,25 @@ def _tensor(info: TensorInfo) -> str:
 
 def _shape(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _labelled(label: str, info: TensorInfo, style: str) -> list[PictureLine]:
+    """``value 3``, or a small matrix one row per line, its columns aligned, as the tree's table
+    shows it: ``value [[1, 2],`` / ``       [3, 4]]``."""
+    if info.values is None or len(info.shape) != 2 or not 1 < info.shape[0] <= MATRIX_ROWS:
+        return [PictureLine(_clip(f"{label} {_values(info)}"), style)]
+    numbers = [fmt_value(v, 6) for v in info.values]
+    width = max(len(n) for n in numbers)
+    cols = info.shape[1]
+    rows = [
+        ", ".join(n.rjust(width) for n in numbers[r * cols : (r + 1) * cols])
+        for r in range(info.shape[0])
+    ]
+    indent = " " * (len(label) + 1)
+    texts = [f"{label} [[{rows[0]}],"]
+    texts += [f"{indent} [{row}]," for row in rows[1:-1]]
+    texts.append(f"{indent} [{rows[-1]}]]")
+    return [PictureLine(_clip(text), style) for text in texts]
 
 
 def _values(info: TensorInfo) -> str:
