@@ -116,3 +116,19 @@ def test_a_deep_chain_with_side_leaves_stays_narrow():
     layout = layered_layout(sizes, edges)
     assert_well_formed(layout, sizes, edges)
     assert layout.width < 2000  # a few boxes wide, whatever the depth
+
+
+def test_beyond_the_bend_budget_long_edges_run_straight(monkeypatch):
+    # Every op of a chain also uses the last box (a weight shared by every step of an RNN):
+    # bends grow with the square of the depth; past the budget the rest run straight.
+    import gradx.commands.graph.layout as layout_module
+
+    monkeypatch.setattr(layout_module, "MAX_BENDS", 20)
+    n = 30
+    sizes = [(60.0, 20.0)] * (n + 1)
+    edges = [(v, v + 1) for v in range(n - 1)] + [(v, n) for v in range(n)]
+    layout = layered_layout(sizes, edges)
+    assert_well_formed(layout, sizes, edges)
+    long_routes = [len(r) for (a, b), r in zip(edges, layout.routes, strict=True) if b - a > 1]
+    assert 2 in long_routes  # straight, past the budget
+    assert max(long_routes) > 2  # bent, within it

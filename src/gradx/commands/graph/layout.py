@@ -23,7 +23,7 @@ ORDER_SWEEPS = 12  # barycentre sweeps at most (one down or one up each)
 # each box under its parents, so a chain of single edges runs straight.
 PLACE_SWEEPS = ("down", "up", "down", "up", "both", "down")
 WEIGHT_CAP = 1e6  # the weight of a box is what hangs below it, up to this
-MAX_BENDS = 200_000  # beyond it, long edges run straight (a graph of many thousand nodes)
+MAX_BENDS = 50_000  # beyond it, long edges run straight: the layout stays within seconds
 
 
 @dataclass(frozen=True)
