@@ -332,7 +332,7 @@ def _cut_lines(cut: Cut) -> tuple[PictureLine, ...]:
 
 
 def _footer(graph: AutogradGraph, boxes: int, kinds: set[str]) -> list[tuple[str, str]]:
-    lines = [(f"backward: {graph.backward}", "plain")]
+    lines = [(f"backward: {_english(graph.backward)}", "plain")]
     if graph.backward_error is not None:
         lines.append((f"backward failed: {graph.backward_error}", "alert"))
     for index in sorted({s.written for s in graph.corrupted_saved if s.written is not None}):
@@ -349,7 +349,7 @@ def _footer(graph: AutogradGraph, boxes: int, kinds: set[str]) -> list[tuple[str
     if starved:
         names = ", ".join(leaf.name for leaf in starved)
         lines.append((f"leaves that require grad but received no gradient: {names}", "alert"))
-    lines += [(f"note: {note}", "dim") for note in graph.notes]
+    lines += [(f"note: {_english(note)}", "dim") for note in graph.notes]
     count = len(graph.nodes)
     lines.append((f"{count} node{'s' if count != 1 else ''}, all drawn", "dim"))
     if boxes > LARGE:
@@ -358,6 +358,14 @@ def _footer(graph: AutogradGraph, boxes: int, kinds: set[str]) -> list[tuple[str
         )
     lines += [(LEGEND[kind], "dim") for kind in LEGEND if kind in kinds]
     return lines
+
+
+def _english(text: object) -> str:
+    """A sentence of the model in English: a string, a ``Phrase`` (whose ``str`` is English), or
+    several of them (joined with ``; ``, as the JSON does)."""
+    if isinstance(text, tuple | list):
+        return "; ".join(str(part) for part in text)
+    return str(text)
 
 
 def _saved(saved: SavedValue, graph: AutogradGraph) -> str:
