@@ -748,12 +748,9 @@ def graph_command(
     """
     with _user_errors():
         if save is not None or dot is not None:  # cheap checks first: torch takes seconds
-            from gradx.commands.graph.picture import check_dot_path, check_picture_path
+            from gradx.commands.graph.picture import check_picture_options
 
-            if dot is not None:
-                check_dot_path(dot)
-            if save is not None:
-                check_picture_path(save)
+            check_picture_options(dot=dot, save=save)
         from gradx.commands.graph.sources import expression_graph, is_script_target
         from gradx.commands.graph.view import build_view
         from gradx.render.graph_output import emit_graph
@@ -792,10 +789,7 @@ def graph_command(
                 )
             views = tuple(build_view(step.graph, depth) for step in report.steps)
             if save is not None:
-                from gradx.commands.graph.picture import orders_picture
-                from gradx.render.graph_picture import save_picture
-
-                save_picture(orders_picture(report), save)
+                _save_graph_picture(report, save)
             emit_orders(report, views, json_out=json_out, lang=language)
             raise _exit_for(report)
         if is_script_target(target):
@@ -823,12 +817,17 @@ def graph_command(
                 gradient=gradient,
             )
         if save is not None:
-            from gradx.commands.graph.picture import graph_picture
-            from gradx.render.graph_picture import save_picture
-
-            save_picture(graph_picture(graph), save)
+            _save_graph_picture(graph, save)
         emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot, lang=language)
     raise _exit_for(graph)
+
+
+def _save_graph_picture(result: Any, path: Path) -> None:
+    """``--save``: lay the graph (or the graphs of --order K) out, then draw it into ``path``."""
+    from gradx.commands.graph.picture import picture_of
+    from gradx.render.graph_picture import save_picture
+
+    save_picture(picture_of(result), path)
 
 
 def main() -> None:

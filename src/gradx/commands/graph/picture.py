@@ -67,6 +67,21 @@ LEGEND = {
 }
 
 
+def check_picture_options(*, dot: Path | None, save: Path | None) -> None:
+    """Refuse (exit 2) a ``--dot`` or ``--save`` path that cannot work, before torch is imported."""
+    if dot is not None:
+        check_dot_path(dot)
+    if save is not None:
+        check_picture_path(save)
+
+
+def picture_of(result: AutogradGraph | HigherOrderGraphs) -> GraphPicture:
+    """The picture of one graph, or of the graphs of ``--order K`` side by side."""
+    if isinstance(result, HigherOrderGraphs):
+        return orders_picture(result)
+    return graph_picture(result)
+
+
 def check_picture_path(path: Path) -> None:
     """Refuse (exit 2) a ``--save`` path that cannot work, before torch is imported."""
     suffix = path.suffix.lower()
@@ -132,7 +147,8 @@ def graph_picture(graph: AutogradGraph, heading: str | None = None) -> GraphPict
         PictureEdge(a, b, kind, tuple((_round(x), _round(y)) for x, y in route))
         for (a, b, kind), route in zip(edges, layout.routes, strict=True)
     )
-    notes = _footer(graph, len(boxes), {kind for _, _, kind in edges})
+    kinds = {"cut" if kind == "lost" else kind for _, _, kind in edges}
+    notes = _footer(graph, len(boxes), kinds)
     y = layout.height + LINE_HEIGHT
     texts = list(title)
     for text, style in notes:
