@@ -19,9 +19,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from conftest import GOLDEN, compare_golden
-from gradx.commands.graph.model import GraphPicture
+from gradx.commands.graph.model import (
+    AutogradGraph,
+    Cut,
+    GraphNode,
+    GraphPicture,
+    Leaf,
+    TensorInfo,
+)
 from gradx.commands.graph.orders import derivative_graphs
 from gradx.commands.graph.picture import graph_picture, orders_picture
 from gradx.commands.graph.sources import expression_graph
@@ -333,3 +342,59 @@ def test_the_docs_example_writes_the_picture_it_describes(run_cli, tmp_path, mon
     assert [boxes["n1"][0], boxes["n3"][0]] == ["#1 MulBackward0", "#3 SinBackward0"]
     assert boxes["n2"][2:] == ["value 1", "grad 2.5403"]
     assert sorted(s for s, t, _ in edges_of(root) if t == "n2") == ["n1", "n1", "n3"]
+
+
+USER_TEXT = st.text(
+    st.characters() | st.sampled_from(["<", "&", "$", "\n", "\t", "\x00", "\x0c", "\udcff", "中"]),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=USER_TEXT, title=USER_TEXT, code=USER_TEXT, error=st.none() | USER_TEXT)
+@example(name="w\udcff<&", title="a\x0cb\nc", code="y = $x$ \x00", error="one\ntwo")
+def test_any_names_and_messages_give_a_valid_svg(name, title, code, error):
+    # Names, file lines and error messages come from the user's code: whatever they hold
+    # (markup, control characters, line breaks, lone surrogates), the SVG parses.
+    scalar = TensorInfo((), "float64", (1.5,))
+    graph = AutogradGraph(
+        title=title,
+        output=scalar,
+        output_grad_fn="MulBackward0",
+        root=0,
+        nodes=(
+            GraphNode(0, "MulBackward0", (scalar,), (), (1,), None, (0,)),
+            GraphNode(1, "AccumulateGrad", (scalar,), (), (), name, ()),
+        ),
+        leaves=(
+            Leaf(name, scalar, True, True, scalar, ()),
+            Leaf(name + "2", scalar, True, False, None, (0,)),
+        ),
+        cuts=(Cut("detach", f"{name}.py:3", code, (name + "2",)),),
+        backward="output.backward()",
+        backward_error=error,
+        notes=(code,),
+    )
+    picture = graph_picture(graph)
+    assert_laid_out(picture)
+    root = ET.fromstring(svg_text(picture).encode("utf-8"))
+    assert (
+        len(box_texts(root)) == len(picture.boxes) == 5
+    )  # output, 2 nodes, the cut, the starved leaf
+    for box in picture.boxes:
+        assert all("\n" not in line.text for line in box.lines)
+
+
+def test_a_png_draws_dollars_and_odd_characters_as_text(run_cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    script = tmp_path / "costs.py"
+    script.write_text(
+        "import torch\n\n\ndef f(x, w):\n"
+        "    return x * w.detach()  # costs $x^$ \x0c \u2028 here\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "g.png"
+    result = run_cli("graph", f"{script}::f", "--at", "x=1", "--at", "w=2", "--save", str(target))
+    assert result.exit_code == 1  # w gets no gradient
+    assert target.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Traceback" not in result.output

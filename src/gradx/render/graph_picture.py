@@ -10,6 +10,7 @@ finished picture, never half of one.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -17,6 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from gradx.atomic_file import atomic_write
 from gradx.commands.graph.model import GraphPicture, PictureBox, PictureEdge
 
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FONTS = ("DejaVu Sans Mono", "Menlo", "Consolas", "monospace")  # monospace: the widths hold
 FILL = {
     "output": "#caff70",  # torchviz's colours: the output green, leaves blue, nodes grey
@@ -77,7 +79,7 @@ def svg_text(picture: GraphPicture) -> str:
         f'viewBox="0 0 {width} {height}" font-family="{fonts}" '
         f'font-size="{_number(picture.font_size)}" xml:space="preserve" '
         'style="white-space: pre">',  # aligned columns of a matrix keep their spaces
-        f"<title>{escape(title)}</title>",
+        f"<title>{_xml(title)}</title>",
         "<defs>",
     ]
     for kind, (colour, _, head) in EDGE.items():
@@ -100,7 +102,7 @@ def svg_text(picture: GraphPicture) -> str:
         baseline = text.y + _baseline(picture)
         out.append(
             f'<text x="{_number(text.x)}" y="{_number(baseline)}"{_text_style(text.style)}>'
-            f"{escape(text.text)}</text>"
+            f"{_xml(text.text)}</text>"
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -111,8 +113,8 @@ def _svg_edge(edge: PictureEdge) -> str:
     dashes = f' stroke-dasharray="{_number(dash[0])} {_number(dash[1])}"' if dash else ""
     marker = f' marker-end="url(#head-{edge.kind})"' if head else ""
     return (
-        f'<path class="edge {edge.kind}" data-from={quoteattr(edge.source)} '
-        f'data-to={quoteattr(edge.target)} d="{_svg_path(edge.points)}" '
+        f'<path class="edge {edge.kind}" data-from={quoteattr(_legal(edge.source))} '
+        f'data-to={quoteattr(_legal(edge.target))} d="{_svg_path(edge.points)}" '
         f'stroke="{colour}"{dashes}{marker}/>'
     )
 
@@ -140,7 +142,7 @@ def _svg_box(box: PictureBox, picture: GraphPicture) -> str:
     width = "2" if box.alert or box.kind in BORDER else "1"
     dash = ' stroke-dasharray="4 3"' if box.kind == "frozen" else ""
     parts = [
-        f'<g class="box {box.kind}" id={quoteattr(box.key)}>',
+        f'<g class="box {box.kind}" id={quoteattr(_legal(box.key))}>',
         f'<rect x="{_number(box.x)}" y="{_number(box.y)}" width="{_number(box.width)}" '
         f'height="{_number(box.height)}" rx="{_number(ROUNDING)}" fill="{fill}" '
         f'stroke="{border}" stroke-width="{width}"{dash}/>',
@@ -150,7 +152,7 @@ def _svg_box(box: PictureBox, picture: GraphPicture) -> str:
         y = box.y + pad_y + k * picture.line_height + _baseline(picture)
         parts.append(
             f'<text x="{_number(box.x + pad_x)}" y="{_number(y)}"{_text_style(line.style)}>'
-            f"{escape(line.text)}</text>"
+            f"{_xml(line.text)}</text>"
         )
     parts.append("</g>")
     return "".join(parts)
@@ -164,6 +166,17 @@ def _text_style(style: str) -> str:
 def _baseline(picture: GraphPicture) -> float:
     """From the top of a line to its baseline: the glyphs centred in the line's height."""
     return (picture.line_height + 0.7 * picture.font_size) / 2
+
+
+def _xml(text: str) -> str:
+    """Text as XML character data: escaped, and characters XML cannot hold replaced."""
+    return escape(_legal(text))
+
+
+def _legal(text: str) -> str:
+    """``text`` with what XML 1.0 forbids (control characters, lone surrogates from undecodable
+    file names, U+FFFE/U+FFFF) replaced by U+FFFD, so the file always parses and encodes."""
+    return ILLEGAL_XML.sub("\ufffd", text)
 
 
 def _number(value: float) -> str:
@@ -238,6 +251,7 @@ def _text(axes: Any, x: float, top: float, text: str, style: str, picture: Graph
         weight="bold" if style == "title" else "normal",
         va="baseline",
         ha="left",
+        parse_math=False,  # a $ in a file's code line is a dollar sign, not TeX
     )
 
 

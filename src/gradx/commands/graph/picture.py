@@ -11,6 +11,7 @@ changed through ``.data``. This module writes each box's lines and hands the box
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +41,7 @@ NEEDS_MATPLOTLIB = (".png", ".pdf")
 IMAGE_SUFFIXES = (
     *PICTURE_SUFFIXES, ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".eps", ".ps",
 )  # fmt: skip
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 FONT_SIZE = 12.0  # px
 CHAR_WIDTH = 0.62  # of the font size: DejaVu Sans Mono's advance is 0.602, with a little room
 LINE_HEIGHT = 16.0  # px
@@ -122,7 +124,11 @@ class _Box:
 def graph_picture(graph: AutogradGraph, heading: str | None = None) -> GraphPicture:
     """The whole graph laid out top-down, with a title above it and notes below it."""
     boxes, edges = _boxes_and_edges(graph)
-    title = [PictureText(MARGIN, MARGIN, heading or f"gradx graph {graph.title}", "title")]
+    boxes = [
+        replace(box, lines=tuple(replace(line, text=_flat(line.text)) for line in box.lines))
+        for box in boxes
+    ]
+    title = [PictureText(MARGIN, MARGIN, _flat(heading or f"gradx graph {graph.title}"), "title")]
     top = MARGIN + LINE_HEIGHT * (len(title) + 1)
     sizes = [_size(box.lines) for box in boxes]
     index = {box.key: k for k, box in enumerate(boxes)}
@@ -152,7 +158,7 @@ def graph_picture(graph: AutogradGraph, heading: str | None = None) -> GraphPict
     y = layout.height + LINE_HEIGHT
     texts = list(title)
     for text, style in notes:
-        texts.append(PictureText(MARGIN, y, text, style))
+        texts.append(PictureText(MARGIN, y, _flat(text), style))
         y += LINE_HEIGHT
     width = max(layout.width, *(MARGIN + _text_width(t.text) for t in texts)) + MARGIN
     return GraphPicture(
@@ -207,9 +213,8 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
         x += panel.width - MARGIN + PANEL_GAP
     height = max((p.height for p in panels), default=0.0) + below
     if report.stopped:
-        texts.append(
-            PictureText(MARGIN, height, report.stopped, "alert" if report.failed else "dim")
-        )
+        style = "alert" if report.failed else "dim"
+        texts.append(PictureText(MARGIN, height, _flat(report.stopped), style))
         height += LINE_HEIGHT
     width = max(x - PANEL_GAP + MARGIN, MARGIN + _text_width(title.text) + MARGIN)
     return GraphPicture(
@@ -421,6 +426,13 @@ def _text_width(text: str) -> float:
             continue
         cells += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return cells * CHAR_WIDTH * FONT_SIZE
+
+
+def _flat(text: str) -> str:
+    """One printable line: a line break or tab inside a message or a name becomes a space, a
+    control character or a lone surrogate (an undecodable file name) becomes U+FFFD."""
+    line = " ".join(text.replace("\t", " ").splitlines()) if text else text
+    return UNPRINTABLE.sub("\ufffd", line)
 
 
 def _clip(text: str) -> str:
