@@ -122,10 +122,8 @@ def _layers(count: int, edges: Sequence[tuple[int, int]]) -> list[int]:
     layer = [0] * count
     remaining = indegree[:]
     queue = list(sources)
-    order: list[int] = []
     while queue:
         v = queue.pop()
-        order.append(v)
         for w in children[v]:
             layer[w] = max(layer[w], layer[v] + 1)
             remaining[w] -= 1
@@ -170,8 +168,7 @@ class _Expanded:
                     self.down[u].append(w)
                     self.up[w].append(u)
             self.chains.append(chain)
-
-        self.weight = self._sizes_below()
+        self.weight = self._sizes_below()  # how strongly a vertex keeps its place
 
     def _sizes_below(self) -> list[float]:
         """1 + the vertices below each one (counted again where paths meet; capped)."""
