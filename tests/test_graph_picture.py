@@ -338,6 +338,7 @@ def test_the_docs_example_writes_the_picture_it_describes(run_cli, tmp_path, mon
     assert result.exit_code == 0
     root = ET.fromstring((tmp_path / "graph.svg").read_text(encoding="utf-8"))
     boxes = box_texts(root)
+    assert result.stderr == "wrote graph.svg (5 boxes)\n"
     assert boxes["n0"][0] == "#0 AddBackward0"  # as the section says
     assert [boxes["n1"][0], boxes["n3"][0]] == ["#1 MulBackward0", "#3 SinBackward0"]
     assert boxes["n2"][2:] == ["value 1", "grad 2.5403"]

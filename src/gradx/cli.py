@@ -825,9 +825,9 @@ def graph_command(
 def _save_graph_picture(result: Any, path: Path) -> None:
     """``--save``: lay the graph (or the graphs of --order K) out, then draw it into ``path``."""
     from gradx.commands.graph.picture import picture_of
-    from gradx.render.graph_picture import save_picture
+    from gradx.render.graph_picture import emit_picture
 
-    save_picture(picture_of(result), path)
+    emit_picture(picture_of(result), path)
 
 
 def main() -> None:

@@ -50,6 +50,19 @@ PNG_MAX_PIXELS = 60_000_000  # a larger picture is scaled down (the SVG stays ex
 PNG_MAX_SIDE = 30_000.0
 
 
+def emit_picture(picture: GraphPicture, path: Path) -> None:
+    """Write the picture, then say so on stderr (as ``gradx eval --save`` does)."""
+    from gradx.atomic_file import is_stdout
+    from gradx.render.console import stderr_console
+
+    save_picture(picture, path)
+    if not is_stdout(path):
+        boxes = len(picture.boxes)
+        stderr_console().print(
+            f"wrote {path} ({boxes} box{'es' if boxes != 1 else ''})", highlight=False
+        )
+
+
 def save_picture(picture: GraphPicture, path: Path) -> None:
     """Write the picture to ``path``: SVG as text, PNG or PDF through matplotlib."""
     suffix = path.suffix.lower()
