@@ -219,6 +219,9 @@ def test_order_k_draws_one_panel_per_order_in_one_file(run_cli, tmp_path):
         assert f"order {order}:" in text
     keys = box_texts(root)
     assert {key.split(":")[0] for key in keys} == {"o0", "o1", "o2"}
+    assert "each order's graph holds the graphs of the orders before it" in text
+    assert "backward:" not in text and "grad —" not in text  # no backward ran on them
+    assert keys["o1:n0"][0] == "#0 AddBackward0"  # f' = cos(x)*x + sin(x)
     assert_laid_out(orders_picture(derivative_graphs("sin(x)*x", ("x=1",), order=2)))
 
 

@@ -62,6 +62,10 @@ CUT_WORDS = {
     "numpy": ".numpy()",
     "non-differentiable": "a non-differentiable operation",
 }  # as the tree words them (gradx.render.graph_tree)
+GROWTH = (
+    "each order's graph holds the graphs of the orders before it (create_graph=True records "
+    "backward as a graph of its own): that is why higher derivatives cost more"
+)
 LEGEND = {
     "input": "arrows: the way backward sends gradients, from the output down to the leaves",
     "cut": "red: where the graph was cut, and the leaf that lost its gradient there",
@@ -121,9 +125,15 @@ class _Box:
     alert: bool = False
 
 
-def graph_picture(graph: AutogradGraph, heading: str | None = None) -> GraphPicture:
-    """The whole graph laid out top-down, with a title above it and notes below it."""
-    boxes, edges = _boxes_and_edges(graph)
+def graph_picture(
+    graph: AutogradGraph, heading: str | None = None, *, panel: bool = False
+) -> GraphPicture:
+    """The whole graph laid out top-down, with a title above it and notes below it.
+
+    A ``panel`` (one order of ``--order K``) says nothing of backward, which it did not run: no
+    gradient lines, no backward line, no legend (the whole picture has one).
+    """
+    boxes, edges = _boxes_and_edges(graph, gradients=not panel)
     boxes = [
         replace(box, lines=tuple(replace(line, text=_flat(line.text)) for line in box.lines))
         for box in boxes
@@ -153,8 +163,10 @@ def graph_picture(graph: AutogradGraph, heading: str | None = None) -> GraphPict
         PictureEdge(a, b, kind, tuple((_round(x), _round(y)) for x, y in route))
         for (a, b, kind), route in zip(edges, layout.routes, strict=True)
     )
-    kinds = {"cut" if kind == "lost" else kind for _, _, kind in edges}
-    notes = _footer(graph, len(boxes), kinds)
+    kinds = _edge_kinds(lines)
+    notes = [(f"note: {_english(n)}", "dim") for n in graph.notes] if panel else []
+    if not panel:
+        notes = _footer(graph, len(boxes)) + _legend(kinds)
     y = layout.height + LINE_HEIGHT
     texts = list(title)
     for text, style in notes:
@@ -181,12 +193,14 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
         heading = (
             f"order {step.order}: {what} · {step.nodes} nodes, {step.saved_tensors} saved tensors"
         )
-        panels.append(graph_picture(step.graph, heading))
+        panels.append(graph_picture(step.graph, heading, panel=True))
     title = PictureText(
         MARGIN,
         MARGIN,
-        f"gradx graph {report.title} --order {len(report.steps) - 1}: the graph "
-        f"create_graph=True builds for each order (along {report.variable})",
+        _flat(
+            f"gradx graph {report.title} --order {len(report.steps) - 1}: the graph "
+            f"create_graph=True builds for each order (along {report.variable})"
+        ),
         "title",
     )
     below = MARGIN + 2 * LINE_HEIGHT
@@ -212,11 +226,14 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
         texts += [replace(t, x=_round(t.x + x), y=_round(t.y + below)) for t in panel.texts]
         x += panel.width - MARGIN + PANEL_GAP
     height = max((p.height for p in panels), default=0.0) + below
+    footer = [(GROWTH, "plain")]
     if report.stopped:
-        style = "alert" if report.failed else "dim"
-        texts.append(PictureText(MARGIN, height, _flat(report.stopped), style))
+        footer.append((report.stopped, "alert" if report.failed else "dim"))
+    footer += _legend(_edge_kinds(edges))
+    for text, style in footer:
+        texts.append(PictureText(MARGIN, height, _flat(text), style))
         height += LINE_HEIGHT
-    width = max(x - PANEL_GAP + MARGIN, MARGIN + _text_width(title.text) + MARGIN)
+    width = max(x - PANEL_GAP + MARGIN, *(MARGIN + _text_width(t.text) + MARGIN for t in texts))
     return GraphPicture(
         width=_round(width),
         height=_round(height + MARGIN),
@@ -229,7 +246,9 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
     )
 
 
-def _boxes_and_edges(graph: AutogradGraph) -> tuple[list[_Box], list[tuple[str, str, str]]]:
+def _boxes_and_edges(
+    graph: AutogradGraph, *, gradients: bool = True
+) -> tuple[list[_Box], list[tuple[str, str, str]]]:
     """Every box (output first, then nodes, cuts, leaves outside the graph) and every edge."""
     boxes = [_Box("output", "output", _output_lines(graph))]
     edges: list[tuple[str, str, str]] = []
@@ -238,7 +257,7 @@ def _boxes_and_edges(graph: AutogradGraph) -> tuple[list[_Box], list[tuple[str, 
     leaves = {leaf.name: leaf for leaf in graph.leaves}
     used_cuts: list[int] = []
     for node in graph.nodes:
-        boxes.append(_node_box(node, graph, leaves))
+        boxes.append(_node_box(node, graph, leaves, gradients))
         for child in node.inputs:
             if child is not None:
                 edges.append((f"n{node.id}", f"n{child}", "input"))
@@ -286,12 +305,14 @@ def _output_lines(graph: AutogradGraph) -> tuple[PictureLine, ...]:
     return tuple(lines)
 
 
-def _node_box(node: GraphNode, graph: AutogradGraph, leaves: dict[str, Leaf]) -> _Box:
+def _node_box(
+    node: GraphNode, graph: AutogradGraph, leaves: dict[str, Leaf], gradients: bool
+) -> _Box:
     key = f"n{node.id}"
     if node.leaf is not None:
         leaf = leaves.get(node.leaf)
         if leaf is not None:
-            return _Box(key, "leaf", _leaf_lines(leaf, graph, node))
+            return _Box(key, "leaf", _leaf_lines(leaf, graph, node, gradients))
         return _Box(key, "leaf", (PictureLine(node.leaf, "title"), PictureLine(_node_title(node))))
     lines = [PictureLine(_node_title(node), "title")]
     if node.outputs:
@@ -313,7 +334,7 @@ def _node_title(node: GraphNode) -> str:
 
 
 def _leaf_lines(
-    leaf: Leaf, graph: AutogradGraph, node: GraphNode | None
+    leaf: Leaf, graph: AutogradGraph, node: GraphNode | None, gradients: bool = True
 ) -> tuple[PictureLine, ...]:
     lines = [PictureLine(f"{leaf.name} {_tensor(leaf.tensor)}", "title")]
     if node is not None:
@@ -323,7 +344,7 @@ def _leaf_lines(
     else:
         lines.append(PictureLine("leaf, requires_grad=False (frozen)", "dim"))
     lines += _labelled("value", leaf.tensor, "plain")
-    if not leaf.requires_grad:
+    if not leaf.requires_grad or not gradients:
         return tuple(lines)
     if graph.backward_error is not None:
         lines.append(PictureLine("grad ? (backward failed)", "alert"))
@@ -352,7 +373,7 @@ def _cut_lines(cut: Cut) -> tuple[PictureLine, ...]:
     return tuple(lines)
 
 
-def _footer(graph: AutogradGraph, boxes: int, kinds: set[str]) -> list[tuple[str, str]]:
+def _footer(graph: AutogradGraph, boxes: int) -> list[tuple[str, str]]:
     lines = [(f"backward: {_english(graph.backward)}", "plain")]
     if graph.backward_error is not None:
         lines.append((f"backward failed: {graph.backward_error}", "alert"))
@@ -375,10 +396,22 @@ def _footer(graph: AutogradGraph, boxes: int, kinds: set[str]) -> list[tuple[str
     lines.append((f"{count} node{'s' if count != 1 else ''}, all drawn", "dim"))
     if boxes > LARGE:
         lines.append(
-            (f"a large graph ({boxes} boxes): zoom in, or use the tree (gradx graph) folds", "dim")
+            (
+                f"a large graph ({boxes} boxes): zoom in; the tree (gradx graph without --save) "
+                "folds repeated layers",
+                "dim",
+            )
         )
-    lines += [(LEGEND[kind], "dim") for kind in LEGEND if kind in kinds]
     return lines
+
+
+def _edge_kinds(edges: Sequence[PictureEdge]) -> set[str]:
+    """The kinds of edges drawn; a starved leaf's edge is explained with the cut's."""
+    return {"cut" if edge.kind == "lost" else edge.kind for edge in edges}
+
+
+def _legend(kinds: set[str]) -> list[tuple[str, str]]:
+    return [(LEGEND[kind], "dim") for kind in LEGEND if kind in kinds]
 
 
 def _english(text: object) -> str:
