@@ -73,12 +73,12 @@ LEGEND = {
 }
 
 
-def check_picture_options(*, dot: Path | None, save: Path | None) -> None:
+def check_picture_options(*, dot: Path | str | None, save: Path | str | None) -> None:
     """Refuse (exit 2) a ``--dot`` or ``--save`` path that cannot work, before torch is imported."""
     if dot is not None:
-        check_dot_path(dot)
+        check_dot_path(Path(dot))
     if save is not None:
-        check_picture_path(save)
+        check_picture_path(Path(save))
 
 
 def picture_of(result: AutogradGraph | HigherOrderGraphs) -> GraphPicture:
