@@ -225,6 +225,14 @@ def test_order_k_draws_one_panel_per_order_in_one_file(run_cli, tmp_path):
     assert_laid_out(orders_picture(derivative_graphs("sin(x)*x", ("x=1",), order=2)))
 
 
+def test_order_k_says_where_the_chain_stopped_and_how_the_inputs_were_chosen(run_cli, tmp_path):
+    root = svg_of(run_cli, tmp_path, "x*x", "--order", "4")
+    text = all_text(root)
+    assert "f'' is constant in x (it has no graph): f''' and above are 0" in text
+    assert "note: x = 1 (not given: set it with --at x=…)" in text
+    assert {key.split(":")[0] for key in box_texts(root)} == {"o0", "o1", "o2"}
+
+
 def test_png_and_pdf_are_written_through_matplotlib(run_cli, tmp_path):
     pytest.importorskip("matplotlib")  # the plot extra; the dev environment has it
     for name, magic in (("g.png", b"\x89PNG\r\n\x1a\n"), ("g.pdf", b"%PDF")):

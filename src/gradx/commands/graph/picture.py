@@ -228,7 +228,8 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
     height = max((p.height for p in panels), default=0.0) + below
     footer = [(GROWTH, "plain")]
     if report.stopped:
-        footer.append((report.stopped, "alert" if report.failed else "dim"))
+        footer.append((_english(report.stopped), "alert" if report.failed else "dim"))
+    footer += [(f"note: {_english(note)}", "dim") for note in report.notes]
     footer += _legend(_edge_kinds(edges))
     for text, style in footer:
         texts.append(PictureText(MARGIN, height, _flat(text), style))
