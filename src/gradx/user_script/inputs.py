@@ -70,8 +70,8 @@ class Inputs:
         tensors = self.tensors if tensors is None else list(tensors)
         args, kwargs = list(self.args), dict(self.kwargs)
         n_args = len(self.slots)
-        for (where, key), value in zip(self.slots, tensors[:n_args], strict=True):
-            if where == "arg":
+        for (_, key), value in zip(self.slots, tensors[:n_args], strict=True):
+            if isinstance(key, int):  # ("arg", position); ("kw", name) otherwise
                 args[key] = value
             else:
                 kwargs[key] = value

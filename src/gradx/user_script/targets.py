@@ -177,7 +177,6 @@ def discover(path: Path) -> list[Target]:
 
 def find_targets(module: ModuleType) -> Found:
     """The targets of a loaded module and what was skipped, both in definition order."""
-    import torch
 
     targets: list[Target] = []
     skipped: list[tuple[str, str]] = []
@@ -187,7 +186,7 @@ def find_targets(module: ModuleType) -> Found:
             continue
         if getattr(obj, "__module__", None) != module.__name__:
             continue
-        target, reason = _make_target(name, obj, module, torch)
+        target, reason = _make_target(name, obj, module)
         if target is not None:
             targets.append(target)
         elif reason:
@@ -207,11 +206,9 @@ def select(found: Found, name: str) -> Target:
         and reason is None
         and getattr(obj, "__module__", None) == found.module.__name__
     ):
-        import torch
-
-        target, reason = _make_target(name, obj, found.module, torch)
-        if target is not None:
-            return target
+        made, reason = _make_target(name, obj, found.module)
+        if made is not None:
+            return made
     file = Path(getattr(found.module, "__file__", "") or "the file").name
     if reason:
         raise GradxError(f"{name} in {file} cannot be checked: {reason}")
@@ -219,7 +216,9 @@ def select(found: Found, name: str) -> Target:
     raise GradxError(f"no target named {name!r} in {file}; targets found: {names}")
 
 
-def _make_target(name: str, obj: Any, module: ModuleType, torch: Any) -> tuple[Target | None, str]:
+def _make_target(name: str, obj: Any, module: ModuleType) -> tuple[Target | None, str]:
+    import torch  # here rather than at the top: importing gradx must not import torch
+
     example = getattr(module, EXAMPLE_PREFIX + name, None)
     example = example if callable(example) else None
     file = getattr(module, "__file__", None)
@@ -323,11 +322,10 @@ def _is_tensor(value: Any) -> bool:
 
 def target_from_object(obj: Any, name: str | None = None) -> Target:
     """A Target for a Python object (function, autograd.Function or nn.Module subclass)."""
-    import torch
 
     label = name or getattr(obj, "__name__", None) or type(obj).__name__
     module = sys.modules.get(getattr(obj, "__module__", "") or "")
-    target, reason = _make_target(label, obj, module or ModuleType("_"), torch)
+    target, reason = _make_target(label, obj, module or ModuleType("_"))
     if target is None:
         raise TypeError(f"cannot check {label}: {reason or 'not a function, Function or Module'}")
     return target

@@ -25,6 +25,7 @@ in grad_output ignores it, which the Jacobian rows (grad_output one-hot) cannot 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -175,6 +176,17 @@ def check_problem(
     )
 
 
+@dataclass(frozen=True)
+class _DenseJacobians:
+    """What the full method measured, one row per output element, one column per input one."""
+
+    autograd: Tensor
+    numeric: Tensor
+    allowed: Tensor  # the tolerance of each entry
+    error: Tensor  # the numeric estimate's rounding error
+    bad: Tensor  # entries over their tolerance (and not at a kink)
+
+
 class _Run:
     """The state of one comparison while it is built."""
 
@@ -193,11 +205,7 @@ class _Run:
         self.localisation_evaluations = 0
         self.nan_found = False
         self.kink_count = 0
-        self._a: Tensor | None = None  # dense: autograd Jacobian
-        self._f: Tensor | None = None  # dense: numeric Jacobian
-        self._allowed: Tensor | None = None
-        self._err: Tensor | None = None
-        self._bad: Tensor | None = None
+        self._dense: _DenseJacobians | None = None  # the full method's matrices (M, N)
         self._sides: dict[tuple[int, int], tuple[float, float]] = {}
         self._jumps: set[tuple[int, int]] = set()
         self._located: list[
@@ -254,8 +262,7 @@ class _Run:
             bad |= nan_a
             kink &= ~nan_a
             self.nan_found = True
-        self._a, self._f, self._allowed, self._bad = a.T, f.T, allowed.T, bad.T
-        self._err = err.T
+        self._dense = _DenseJacobians(a.T, f.T, allowed.T, err.T, bad.T)
         self.mismatch_count = int(bad.sum())
         ratio = diff / allowed
         ratio = torch.where(torch.isnan(ratio), torch.full_like(ratio, math.inf), ratio)
@@ -314,7 +321,7 @@ class _Run:
                 <= 1e3 * eps * (dirs.abs() @ plain.abs() + auto.abs() @ w.abs()) + 1e-300
             ).all()
         )
-        if not faithful:
+        if auto is None or not faithful:
             self.notes.append(
                 phrase(
                     "the backward pass cannot be differentiated with respect to grad_output "
@@ -758,12 +765,12 @@ class _Run:
         if bool(linear.all()) or bool(torch.isnan(g1).any()):
             return
         self.linear = False
-        if self._f is not None:
-            numeric = v @ self._f
+        if self._dense is not None:
+            numeric = v @ self._dense.numeric
             spread = (
                 tol.atol * float(v.abs().max())
-                + tol.rtol * (v[:, None] * self._f).abs().amax(dim=0)
-                + 2 * (v.abs() @ self._err)
+                + tol.rtol * (v[:, None] * self._dense.numeric).abs().amax(dim=0)
+                + 2 * (v.abs() @ self._dense.error)
             )
             wrong = ~((g1 - numeric).abs() <= spread) | ~linear
             shown = wrong.nonzero().squeeze(1)[: self.top]
@@ -847,9 +854,10 @@ class _Run:
         if not self.linear:
             return causes.ignores_grad_output_cause()
         entries = [e for e in self.mismatches if e.output != "vᵀ·out"]
-        if self._a is not None:
-            a, f, allowed, bad = self._a, self._f, self._allowed, self._bad
-            av, fv, al = a[bad], f[bad], allowed[bad]
+        dense = self._dense
+        if dense is not None:
+            bad = dense.bad
+            av, fv, al = dense.autograd[bad], dense.numeric[bad], dense.allowed[bad]
         else:
             av = torch.tensor([e.autograd for e in entries], dtype=torch.float64)
             fv = torch.tensor([e.numeric for e in entries], dtype=torch.float64)
@@ -859,14 +867,14 @@ class _Run:
             return causes.missing_cause(
                 names, unused=list(p.unused), no_graph=p.no_graph, order=self.order
             )
-        if self._a is not None:
+        if dense is not None:
             found = causes.structural_cause(
-                self._a, self._f, self._allowed, self._bad, p.input_slices(), p.shapes
+                dense.autograd, dense.numeric, dense.allowed, dense.bad, p.input_slices(), p.shapes
             )
             if found is not None:
                 return found
-            nonzero = int(((self._f.abs() > self._allowed) | (self._a != 0)).sum())
-            whole = nonzero == int(self._bad.sum())
+            nonzero = int(((dense.numeric.abs() > dense.allowed) | (dense.autograd != 0)).sum())
+            whole = nonzero == int(dense.bad.sum())
         else:
             found = self._structural_from_located() if self._located else None
             if found is not None:

@@ -339,7 +339,7 @@ class Problem:
         """Per-input tensors from a flat vector (or a batch of them, leading dim kept)."""
         flat = self._full(flat)
         lead = tuple(flat.shape[:-1])
-        pieces = torch.split(flat, self.full_sizes, dim=-1)
+        pieces = torch.split(flat, list(self.full_sizes), dim=-1)
         out = []
         for piece, shape, is_complex in zip(pieces, self.shapes, self.complex_inputs, strict=True):
             if is_complex:
@@ -476,7 +476,7 @@ class Problem:
             self.no_graph = True
             return torch.zeros(self.n, dtype=self.dtype)
         grads = torch.autograd.grad(y, leaves, v.to(y.dtype), retain_graph=True, allow_unused=True)
-        unused = []
+        unused: list[str] = []
         parts = []
         for name, leaf, g in zip(self.names, leaves, grads, strict=True):
             if g is None:

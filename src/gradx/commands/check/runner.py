@@ -17,8 +17,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gradx import child_process
 from gradx.child_process import signal_text
@@ -39,10 +40,17 @@ DEFAULT_TIMEOUT = 20.0  # per target: about what a learner waits for an endless 
 # counted by --timeout; this only bounds a start-up that hangs.
 STARTUP_TIMEOUT = 600.0
 _TICK = 0.1
-_EOF = object()
-_TIMEOUT = object()
+
+
+class _Gone(Enum):
+    """What ``_Worker.wait`` returns instead of a message."""
+
+    EOF = "the worker's output ended (it died or closed it)"
+    TIMEOUT = "no message within the time limit"
+
 
 Event = tuple[Any, ...]
+Message = tuple[Any, ...]  # what the worker sends (gradx.commands.check.protocol)
 
 
 class _Worker:
@@ -66,35 +74,41 @@ class _Worker:
             stderr=None if show_stderr else self._stderr,
         )
         self.proc = self.child.process
+        if self.proc.stdin is None or self.proc.stdout is None:  # started with PIPE: never
+            raise RuntimeError("the check worker was started without its pipes")
+        self._stdin: IO[bytes] = self.proc.stdin
+        self._stdout: IO[bytes] = self.proc.stdout
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        stream = self.proc.stdout
+        stream = self._stdout
         try:
             while True:
                 self._queue.put(protocol.receive(stream))
         except (EOFError, OSError, ValueError):
-            self._queue.put(_EOF)
+            self._queue.put(_Gone.EOF)
         except Exception:  # noqa: BLE001 - a garbled message means the worker broke
-            self._queue.put(_EOF)
+            self._queue.put(_Gone.EOF)
 
     def send(self, message: tuple) -> bool:
         """Send a command; False when the worker has already gone."""
         try:
-            protocol.send(self.proc.stdin, message)
+            protocol.send(self._stdin, message)
             return True
         except (BrokenPipeError, OSError, ValueError):
             return False
 
-    def wait(self, timeout: float | None, tick: Callable[[], None] | None = None) -> Any:
-        """The next message, ``_TIMEOUT`` after ``timeout`` seconds, or ``_EOF`` if it died."""
+    def wait(
+        self, timeout: float | None, tick: Callable[[], None] | None = None
+    ) -> Message | _Gone:
+        """The next message; ``_Gone.TIMEOUT`` after ``timeout`` seconds, ``_Gone.EOF`` if it died."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                return _TIMEOUT
+                return _Gone.TIMEOUT
             try:
                 return self._queue.get(
                     timeout=_TICK if remaining is None else min(_TICK, remaining)
@@ -196,6 +210,7 @@ def run_file(
         emit(("tick",))
 
     load = ("load", str(path), name, spec, settings)
+    worker: _Worker | None
     worker, infos, skipped = _start(path, load, settings.timeout, tick, memory)
     try:
         if not infos:
@@ -248,17 +263,17 @@ def run_graph(
     worker = _Worker(memory, show_stderr=True)
     try:
         reply = worker.wait(STARTUP_TIMEOUT)
-        if reply is _TIMEOUT:
+        if reply is _Gone.TIMEOUT:
             raise GradxError(f"the graph worker did not start within {STARTUP_TIMEOUT:g} s")
-        if reply is not _EOF:
+        if reply is not _Gone.EOF:
             message = ("graph", target, options)
-            reply = worker.wait(timeout) if worker.send(message) else _EOF
-        if reply is _TIMEOUT:
+            reply = worker.wait(timeout) if worker.send(message) else _Gone.EOF
+        if reply is _Gone.TIMEOUT:
             raise GradxError(
                 f"{target} did not finish within {timeout:g} s (--timeout)",
                 exit_code=ExitCode.FAILED,
             )
-        if reply is _EOF:
+        if reply is _Gone.EOF:
             raise GradxError(
                 f"{target} did not finish: {worker.crash_text()}", exit_code=ExitCode.FAILED
             )
@@ -288,18 +303,18 @@ def _load(
 ) -> tuple[_Worker, list, list]:
     # gradx's own start-up (torch) is not timed by --timeout, only bounded against a hang.
     reply = worker.wait(STARTUP_TIMEOUT, tick)
-    if reply is _TIMEOUT:
+    if reply is _Gone.TIMEOUT:
         raise GradxError(
             f"the check worker did not start within {STARTUP_TIMEOUT:g} s (importing torch)"
         )
-    if reply is not _EOF and reply[0] == "ready":
-        reply = worker.wait(load_timeout, tick) if worker.send(load) else _EOF
-    if reply is _TIMEOUT:
+    if reply is not _Gone.EOF and reply[0] == "ready":
+        reply = worker.wait(load_timeout, tick) if worker.send(load) else _Gone.EOF
+    if reply is _Gone.TIMEOUT:
         worker.kill()
         raise GradxError(
             f"importing {path.name} did not finish within {load_timeout:g} s (--timeout)"
         )
-    if reply is _EOF:
+    if reply is _Gone.EOF:
         text = worker.crash_text()
         worker.kill()
         raise GradxError(f"importing {path.name} failed: {text}")
@@ -314,16 +329,16 @@ def _run_one(
 ) -> tuple[TargetResult, bool]:
     began = time.perf_counter()
     sent = worker.send(("check", info.name))
-    reply = worker.wait(timeout, tick) if sent else _EOF
+    reply = worker.wait(timeout, tick) if sent else _Gone.EOF
     seconds = time.perf_counter() - began
-    if reply is _TIMEOUT:
+    if reply is _Gone.TIMEOUT:
         return (
             TargetResult(
                 info.name, info.kind, info.line, Verdict.TIMEOUT, timeout=timeout, seconds=seconds
             ),
             False,
         )
-    if reply is _EOF:
+    if reply is _Gone.EOF:
         error = ErrorInfo("", f"the check did not finish: {worker.crash_text()}")
         return (
             TargetResult(

@@ -224,7 +224,9 @@ def derivative_causes(values: NodeValues) -> Causes:
     shape = values.of(values.parsed.root).shape
     node = torch.full(shape, -1, dtype=torch.long)
     for index, current in enumerate(values.nodes):
-        rule = _DERIVATIVE_SINGULAR.get(current.function) if isinstance(current, Call) else None
+        if not isinstance(current, Call):
+            continue
+        rule = _DERIVATIVE_SINGULAR.get(current.function)
         if rule is None:
             continue
         mask = rule[0](*(values.of(a) for a in current.args)) & (node < 0)
@@ -397,15 +399,15 @@ def _one_sided(
         return lo, hi, differ, ~differ & ~edge, edge
     key = (v,) * level
     steps = {v: h}
-    hi = fd.derivative(f, points, key, scheme=fd.FORWARD, steps=steps)
-    lo = fd.derivative(f, points, key, scheme=fd.BACKWARD, steps=steps)
-    edge = ~torch.isfinite(hi.estimate) | ~torch.isfinite(lo.estimate)
-    magnitude = torch.maximum(hi.estimate.abs(), lo.estimate.abs())
-    error = hi.error + lo.error
-    gap = (hi.estimate - lo.estimate).abs()
+    right = fd.derivative(f, points, key, scheme=fd.FORWARD, steps=steps)
+    left = fd.derivative(f, points, key, scheme=fd.BACKWARD, steps=steps)
+    edge = ~torch.isfinite(right.estimate) | ~torch.isfinite(left.estimate)
+    magnitude = torch.maximum(right.estimate.abs(), left.estimate.abs())
+    error = right.error + left.error
+    gap = (right.estimate - left.estimate).abs()
     differ = ~edge & (gap > 3 * error + 1e-9 * (magnitude + 1))
     agree = ~edge & ~differ & (error <= 1e-6 * (magnitude + 1))
-    return lo.estimate, hi.estimate, differ, agree, edge
+    return left.estimate, right.estimate, differ, agree, edge
 
 
 def _slope_bound(
