@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import typer
 import typer.core
@@ -18,10 +18,6 @@ import typer.core
 from gradx import __version__
 from gradx.errors import ExitCode, GradxError
 from gradx.numerics.settings import DType, Method
-
-if TYPE_CHECKING:
-    from gradx.commands.eval.model import QuotientReport
-
 
 try:  # typer 0.2x vendors click; older typers use click itself
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -182,15 +178,19 @@ def _user_errors() -> Iterator[None]:
 
 
 class _Finished(Protocol):
-    """A command's result: it says whether its verdict is good."""
+    """A command's report: it says whether its verdict is good."""
 
     @property
     def exit_ok(self) -> bool: ...
 
 
-def _exit_for(report: _Finished, *, complete: bool = True) -> typer.Exit:
-    """The exit of a finished command: its report's verdict through the one ExitCode table
-    (``complete=False``: something could not be checked, which eval reports as inconclusive, exit 1)."""
+def _exit_for(report: _Finished) -> typer.Exit:
+    """The exit of a finished command: its report's verdict through the one ExitCode table.
+
+    A report that can be incomplete (eval's: a point could not be checked, "inconclusive")
+    says so with ``exit_complete``; exit 1 then too.
+    """
+    complete = getattr(report, "exit_complete", True)
     return typer.Exit(int(ExitCode.for_outcome(report.exit_ok, complete=complete)))
 
 
@@ -355,32 +355,9 @@ def eval_command(
     Examples: gradx eval "sin(x)" --range -6.28:6.28 · gradx eval "x^2*y" --at x=1,y=2 --order 2
     """
     with _user_errors():
-        from gradx.translations import resolve_lang
+        from gradx.commands.eval.pipeline import EvalRequest
+        from gradx.render.eval_output import emit, eval_writers
 
-        language = resolve_lang(lang)  # the table and plots; JSON and CSV stay English
-        if quotient:
-            if csv_path is not None:
-                raise GradxError("--csv is for the table of points; with --quotient use --json")
-            raise _exit_for(
-                _difference_quotients(
-                    expression, at, range_, wrt, order, dtype, json_out, plot, save, language
-                )
-            )
-        from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
-        from gradx.render.eval_output import eval_writers, print_table
-
-        if plot or save is not None or overlay:  # cheap checks first: torch takes seconds
-            from gradx.commands.eval.plot_data import check_plot_options
-
-            check_plot_options(terminal=plot, save=save, json_out=json_out, overlay=overlay)
-        csv_on_stdout = csv_path is not None and str(csv_path) == "-"  # the CSV replaces the table
-        if csv_on_stdout and (plot or json_out):
-            what = "--plot" if plot else "--json"
-            raise GradxError(f"{what} and --csv - both write to standard output: choose one")
-        if csv_path is not None:
-            from gradx.atomic_file import check_writable
-
-            check_writable(csv_path)
         request = EvalRequest.from_cli(
             expression=expression,
             at=tuple(at or ()),
@@ -391,64 +368,27 @@ def eval_command(
             dtype=dtype,
             rtol=rtol,
             atol=atol,
+            all_rows=all_rows,
+            quotient=quotient,
+            overlay=overlay,
+            json_out=json_out,
+            csv=csv_path,
+            plot=plot,
+            save=save,
+            lang=lang,
         )
-        prepared = PreparedEvaluation(request)  # imports torch and sympy
-
-        if plot or save is not None or overlay:
-            from gradx.commands.eval.plot_data import check_plot_request
-
-            check_plot_request(
-                request, prepared, terminal=plot, save=save, json_out=json_out, overlay=overlay
-            )
-        with eval_writers(prepared.header, json_out=json_out, csv_path=csv_path) as writers:
-            report = prepared.run(keep_all_rows=all_rows, on_rows=writers.sink)
-            writers.finish(report)
-        if not json_out and not csv_on_stdout:
-            print_table(report, language)
-        if plot or save is not None:
-            from gradx.commands.eval.plot_data import collect_plot
-            from gradx.render.eval_plot_output import emit_plots
-
-            plotted = collect_plot(request, prepared, overlay=overlay)
-            emit_plots(plotted, terminal=plot, save=save, lang=language)
-    raise _exit_for(report, complete=report.exit_complete)
-
-
-def _difference_quotients(
-    expression: str,
-    at: list[str] | None,
-    ranges: list[str] | None,
-    wrt: list[str] | None,
-    order: int,
-    dtype: str,
-    json_out: bool,
-    plot: bool,
-    save: Path | None,
-    lang: str,
-) -> QuotientReport:
-    """``gradx eval EXPR --at X --quotient``: the table of difference quotients."""
-    if plot and json_out:
-        raise GradxError("--plot cannot share stdout with --json; use --save FILE.png")
-    if save is not None:
-        from gradx.atomic_file import check_writable
-        from gradx.commands.eval.plot_data import SAVE_SUFFIXES
-
-        if save.suffix.lower() not in SAVE_SUFFIXES:
-            raise GradxError(f"--save {save}: the file name must end in {', '.join(SAVE_SUFFIXES)}")
-        check_writable(save)
-    from gradx.commands.eval.quotient import difference_quotients
-    from gradx.render.eval_quotient import emit_quotients
-
-    report = difference_quotients(
-        expression,
-        tuple(at or ()),
-        wrt=tuple(wrt or ()),
-        dtype=dtype,
-        has_range=bool(ranges),
-        order=order,
-    )
-    emit_quotients(report, json_out=json_out, plot=plot, save=save, lang=lang)
-    return report
+        output = request.output
+        with eval_writers(json_out=output.json, csv_path=output.csv) as on_event:
+            report = request.run(on_event=on_event)
+        emit(
+            report,
+            json_out=output.json,
+            csv_path=output.csv,
+            plot=output.plot,
+            save=output.save,
+            lang=output.lang,
+        )
+    raise _exit_for(report)
 
 
 # --------------------------------------------------------------------------- check
@@ -547,9 +487,7 @@ def check_command(
     with _user_errors():
         from gradx.commands.check.command import CheckRequest
         from gradx.render.check_report import CheckProgress, emit
-        from gradx.translations import resolve_lang
 
-        language = resolve_lang(lang)
         request = CheckRequest.from_cli(
             target=target,
             shapes=tuple(shape or ()),
@@ -565,10 +503,14 @@ def check_command(
             against=against,
             device=device,
             memory=memory,
+            json_out=json_out,
+            values=values,
+            lang=lang,
         )
-        with CheckProgress(timeout=timeout, lang=language) as progress:
+        output = request.output
+        with CheckProgress(timeout=request.settings.timeout, lang=output.lang) as progress:
             report = request.run(on_event=progress)
-        emit(report, json_out=json_out, values=values, lang=language)
+        emit(report, json_out=output.json, values=output.values, lang=output.lang)
     raise _exit_for(report)
 
 
@@ -631,10 +573,10 @@ def explain_error(
     Exit codes: 0 recognised, 1 not recognised (general advice is printed), 2 unusable input.
     """
     with _user_errors():
-        from gradx.commands.explain.command import explain_request, make_request
+        from gradx.commands.explain.command import ExplainRequest
         from gradx.render.explanation import emit
 
-        request = make_request(
+        request = ExplainRequest.from_cli(
             text=text,
             extra=tuple(ctx.args),
             script=run,
@@ -643,10 +585,12 @@ def explain_error(
             rerun=rerun,
             list_catalog=list_catalog,
             lang=lang,
+            json_out=json_out,
         )
-        result = explain_request(request)
-        emit(result, lang=request.lang, json_out=json_out)
-    raise _exit_for(result)
+        output = request.output
+        report = request.run()
+        emit(report, lang=request.lang, json_out=output.json)
+    raise _exit_for(report)
 
 
 # --------------------------------------------------------------------------- graph
@@ -747,87 +691,29 @@ def graph_command(
     failed, or a saved tensor was changed through .data; 2 unusable input.
     """
     with _user_errors():
-        if save is not None or dot is not None:  # cheap checks first: torch takes seconds
-            from gradx.commands.graph.picture import check_picture_options
+        from gradx.commands.graph.command import GraphRequest
+        from gradx.render.graph_output import emit
 
-            check_picture_options(dot=dot, save=save)
-        from gradx.commands.graph.sources import expression_graph, is_script_target
-        from gradx.commands.graph.view import build_view
-        from gradx.render.graph_output import emit_graph
-        from gradx.translations import resolve_lang
-
-        language = resolve_lang(lang)
-        if dot is not None:
-            from gradx.atomic_file import check_writable
-
-            if json_out and str(dot) == "-":
-                raise GradxError("--dot - and --json both write to standard output: choose one")
-            check_writable(dot)
-        if order != 1:
-            from gradx.render.graph_orders import emit_orders
-
-            if is_script_target(target):
-                from gradx.commands.graph.isolated import isolated_script_derivative_graphs
-
-                report = isolated_script_derivative_graphs(
-                    target,
-                    tuple(at or ()),
-                    tuple(shape or ()),
-                    dtype,
-                    order=order,
-                    gradient=gradient,
-                    frozen=tuple(frozen or ()),
-                    timeout=timeout,
-                )
-            else:
-                if shape:
-                    raise GradxError("--shape is for a file target; for an expression use --at")
-                from gradx.commands.graph.orders import derivative_graphs
-
-                report = derivative_graphs(
-                    target, tuple(at or ()), dtype, order, gradient, tuple(frozen or ())
-                )
-            views = tuple(build_view(step.graph, depth) for step in report.steps)
-            if save is not None:
-                _save_graph_picture(report, save)
-            emit_orders(report, views, json_out=json_out, lang=language)
-            raise _exit_for(report)
-        if is_script_target(target):
-            from gradx.commands.graph.isolated import isolated_script_graph
-
-            graph = isolated_script_graph(
-                target,
-                tuple(at or ()),
-                tuple(shape or ()),
-                dtype,
-                backward=backward,
-                frozen=tuple(frozen or ()),
-                gradient=gradient,
-                timeout=timeout,
-            )
-        else:
-            if shape:
-                raise GradxError("--shape is for a file target; for an expression use --at")
-            graph = expression_graph(
-                target,
-                tuple(at or ()),
-                dtype,
-                backward=backward,
-                frozen=tuple(frozen or ()),
-                gradient=gradient,
-            )
-        if save is not None:
-            _save_graph_picture(graph, save)
-        emit_graph(graph, build_view(graph, depth), json_out=json_out, dot_path=dot, lang=language)
-    raise _exit_for(graph)
-
-
-def _save_graph_picture(result: Any, path: Path) -> None:
-    """``--save``: lay the graph (or the graphs of --order K) out, then draw it into ``path``."""
-    from gradx.commands.graph.picture import picture_of
-    from gradx.render.graph_picture import emit_picture
-
-    emit_picture(picture_of(result), path)
+        request = GraphRequest.from_cli(
+            target=target,
+            at=tuple(at or ()),
+            shapes=tuple(shape or ()),
+            dtype=dtype,
+            depth=depth,
+            backward=backward,
+            frozen=tuple(frozen or ()),
+            gradient=gradient,
+            order=order,
+            timeout=timeout,
+            json_out=json_out,
+            dot=dot,
+            save=save,
+            lang=lang,
+        )
+        output = request.output
+        report = request.run()
+        emit(report, json_out=output.json, dot_path=output.dot, save=output.save, lang=output.lang)
+    raise _exit_for(report)
 
 
 def main() -> None:

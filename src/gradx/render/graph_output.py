@@ -1,11 +1,29 @@
-"""Wires ``gradx graph``'s outputs: the tree (or JSON) on stdout, DOT to a file."""
+"""Wires ``gradx graph``'s outputs: the tree (or JSON) on stdout, DOT to a file; with ``--order``
+the per-order trees (``graph_orders``)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from gradx.commands.graph.model import AutogradGraph, GraphView
+from gradx.commands.graph.model import AutogradGraph, GraphReport, GraphView, OrdersReport
+
+
+def emit(
+    report: GraphReport | OrdersReport,
+    *,
+    json_out: bool,
+    dot_path: Path | None,
+    lang: str = "en",
+) -> None:
+    """Write what ``GraphRequest.run`` returned, in ``lang``: one graph (``emit_graph``) or the
+    graphs of the derivatives (``emit_orders``, which writes no DOT)."""
+    if isinstance(report, OrdersReport):
+        from gradx.render.graph_orders import emit_orders
+
+        emit_orders(report.orders, report.views, json_out=json_out, lang=lang)
+        return
+    emit_graph(report.graph, report.view, json_out=json_out, dot_path=dot_path, lang=lang)
 
 
 def emit_graph(

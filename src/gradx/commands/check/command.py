@@ -1,6 +1,8 @@
-"""``gradx check`` from the command line: validate the options, then run the file's targets.
+"""``gradx check``'s entry: ``CheckRequest.from_cli(...)`` checks the options, ``.run()`` checks
+the file's targets, each in the worker process, and returns the CheckReport.
 
 stdlib only (the parent process never imports torch; the worker does the numerics).
+Rendering happens in ``gradx.render.check_report``.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradx.commands.check.device import parse_device
@@ -22,6 +24,15 @@ from gradx.user_script.spec import InputSpec, check_file, input_spec, split_targ
 
 
 @dataclass(frozen=True)
+class CheckOutput:
+    """Where ``gradx check`` writes its report: output-only options, read by the renderer."""
+
+    json: bool = False  # --json: one JSON document instead of the report
+    values: bool = False  # --values: each target's inputs and gradients too
+    lang: str = "en"  # --lang: the report's and the progress bar's words (JSON stays English)
+
+
+@dataclass(frozen=True)
 class CheckRequest:
     """A validated ``gradx check`` invocation."""
 
@@ -30,6 +41,7 @@ class CheckRequest:
     spec: InputSpec
     settings: Settings
     memory: int | None = None  # the worker's data memory cap in bytes; None: no cap
+    output: CheckOutput = field(default_factory=CheckOutput)
 
     @classmethod
     def from_cli(
@@ -49,8 +61,14 @@ class CheckRequest:
         against: str | None = None,
         device: str = "cpu",
         memory: str | None = None,
+        json_out: bool = False,
+        values: bool = False,
+        lang: str | None = None,
     ) -> CheckRequest:
         """Check every option; GradxError (exit 2) for the first one that is unusable."""
+        from gradx.translations import resolve_lang
+
+        output = CheckOutput(json=json_out, values=values, lang=resolve_lang(lang))
         path, name = split_target(target)
         check_file(path)
         if path.suffix not in (".py", ".pyw", ""):
@@ -68,7 +86,7 @@ class CheckRequest:
                 path, name, shapes, at, samples, seed, order, timeout, dtype, rtol, atol, method,
                 against, device,
             )  # fmt: skip
-            return dataclasses.replace(request, memory=limit)
+            return dataclasses.replace(request, memory=limit, output=output)
         dtype = DType.parse(dtype)
         if not dtype.finite_differences:
             raise GradxError(
@@ -91,7 +109,7 @@ class CheckRequest:
             method=method,
             device=device,
         )
-        return cls(path, name, input_spec(shapes, at), settings, limit)
+        return cls(path, name, input_spec(shapes, at), settings, limit, output)
 
     @classmethod
     def _against(

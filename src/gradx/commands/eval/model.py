@@ -95,6 +95,7 @@ class EvalReport:
     summary: EvalSummary
     rows: tuple[PointResult, ...]
     hidden_rows: int  # rows not in ``rows`` (long ranges show only the interesting ones)
+    plot: Plot | None = None  # --plot/--save: the range sampled again at plot resolution
 
     @property
     def exit_ok(self) -> bool:

@@ -32,7 +32,7 @@ from gradx.commands.eval.model import (
     SurfacePlot,
     key_label,
 )
-from gradx.commands.eval.pipeline import EvalRequest, PreparedEvaluation
+from gradx.commands.eval.prepared import EvaluationOptions, PreparedEvaluation
 from gradx.errors import GradxError
 from gradx.text import superscript
 
@@ -77,17 +77,11 @@ def check_plot_options(
 
 
 def check_plot_request(
-    request: EvalRequest,
-    prepared: PreparedEvaluation,
-    *,
-    terminal: bool,
-    save: Path | None,
-    json_out: bool,
-    overlay: bool = False,
+    prepared: PreparedEvaluation, *, terminal: bool, overlay: bool = False
 ) -> None:
-    """Refuse (GradxError, exit 2) a plot that cannot be drawn, before anything is evaluated."""
+    """Refuse (GradxError, exit 2) a plot that cannot be drawn over the request's points, before
+    anything is evaluated (the options alone were checked by ``check_plot_options``)."""
     grid = prepared.grid
-    check_plot_options(terminal=terminal, save=save, json_out=json_out, overlay=overlay)
     if overlay and len(grid.axes) == 2:
         raise GradxError(
             "--overlay draws curves over one variable; two ranges give a heatmap without it"
@@ -113,7 +107,7 @@ def check_plot_request(
 
 
 def collect_plot(
-    request: EvalRequest, prepared: PreparedEvaluation, *, overlay: bool = False
+    request: EvaluationOptions, prepared: PreparedEvaluation, *, overlay: bool = False
 ) -> Plot:
     """Evaluate the range densely (every order up to ``--order``) and build the series.
 
@@ -190,18 +184,18 @@ def plot_point_count(table_points: int) -> int:
 
 
 def _dense_request(
-    request: EvalRequest,
+    request: EvaluationOptions,
     fixed: Sequence[tuple[str, float]],
     axes: Sequence[tuple[str, float, float]],
     count: int,
-) -> EvalRequest:
+) -> EvaluationOptions:
     # repr() round-trips floats exactly, so the dense grid keeps the table's end points.
     ranges = tuple(f"{name}={start!r}:{stop!r}" for name, start, stop in axes)
     at = (",".join(f"{name}={value!r}" for name, value in fixed),) if fixed else ()
     return replace(request, at=at, ranges=ranges, steps=count)
 
 
-def _surface(request: EvalRequest, prepared: PreparedEvaluation) -> SurfacePlot:
+def _surface(request: EvaluationOptions, prepared: PreparedEvaluation) -> SurfacePlot:
     grid = prepared.grid
     ax, ay = grid.axes
     dense = _dense_request(

@@ -1,8 +1,8 @@
-"""The ``explain-error`` command between the CLI and the core: pick the input, build the result.
+"""``explain-error``'s entry: ``ExplainRequest.from_cli(...)`` checks the options, ``.run()``
+reads the input they name (the TEXT argument, a catalog id, standard input or a script to run)
+and returns an Explanation, or the Catalog for ``--list``.
 
-``cli.py`` parses the options into an ExplainRequest; ``explain_request`` reads the input it
-names (the TEXT argument, a catalog id, standard input or a script to run) and returns either an
-Explanation or the Catalog (for ``--list``). Rendering happens in ``gradx.render.explanation``.
+Importing it is cheap (no torch). Rendering happens in ``gradx.render.explanation``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import sys
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from gradx.commands.explain.catalog import Catalog, load_catalog
 from gradx.commands.explain.model import Explanation
@@ -33,6 +34,13 @@ USAGE_HINT = (
 
 
 @dataclass(frozen=True)
+class ExplainOutput:
+    """Where ``explain-error`` writes its report: output-only options, read by the renderer."""
+
+    json: bool = False  # --json: one JSON document
+
+
+@dataclass(frozen=True)
 class ExplainRequest:
     """What the user asked ``explain-error`` to do, straight from the command line."""
 
@@ -42,69 +50,76 @@ class ExplainRequest:
     anomaly: bool
     rerun: bool
     list_catalog: bool
-    lang: str
+    lang: str  # the explanation is written in it (the renderer's labels too)
+    output: ExplainOutput = field(default_factory=ExplainOutput)
 
-
-def make_request(
-    *,
-    text: str | None,
-    extra: tuple[str, ...],
-    script: Path | None,
-    timeout: float,
-    anomaly: bool,
-    rerun: bool,
-    list_catalog: bool,
-    lang: str | None,
-) -> ExplainRequest:
-    """Validate the options (GradxError, exit 2, for contradictions) into an ExplainRequest."""
-    words = tuple(w for w in (text, *extra) if w is not None)
-    if script is None:
-        unknown = next((w for w in words if _OPTION_LIKE.match(w)), None)
-        if unknown is not None:
-            raise GradxError(
-                f"no such option: {unknown.split('=')[0]} (see gradx explain-error --help)"
-            )
-        if anomaly:
-            raise GradxError("--anomaly only makes sense with --run SCRIPT")
-    if list_catalog and (words or script is not None):
-        raise GradxError("--list takes no TEXT and no --run")
-    return ExplainRequest(
-        words=words,
-        script=script,
-        timeout=timeout,
-        anomaly=anomaly,
-        rerun=rerun,
-        list_catalog=list_catalog,
-        lang=resolve_lang(lang),
-    )
-
-
-def explain_request(
-    request: ExplainRequest, stdin: BinaryIO | None = None
-) -> Explanation | Catalog:
-    """The Explanation the request asks for, or the Catalog for ``--list``."""
-    from gradx.commands.explain import explainer
-
-    if request.list_catalog:
-        return load_catalog()
-    if request.script is not None:
-        return explainer.explain_script(
-            request.script,
-            request.words,
-            request.lang,
-            timeout=request.timeout,
-            anomaly=request.anomaly,
-            rerun=request.rerun,
+    @classmethod
+    def from_cli(
+        cls,
+        *,
+        text: str | None,
+        extra: tuple[str, ...] = (),
+        script: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        anomaly: bool = False,
+        rerun: bool = True,
+        list_catalog: bool = False,
+        lang: str | None = None,
+        json_out: bool = False,
+    ) -> ExplainRequest:
+        """Validate the options (GradxError, exit 2, for contradictions) into a request."""
+        words = tuple(w for w in (text, *extra) if w is not None)
+        if script is None:
+            unknown = next((w for w in words if _OPTION_LIKE.match(w)), None)
+            if unknown is not None:
+                raise GradxError(
+                    f"no such option: {unknown.split('=')[0]} (see gradx explain-error --help)"
+                )
+            if anomaly:
+                raise GradxError("--anomaly only makes sense with --run SCRIPT")
+        if list_catalog and (words or script is not None):
+            raise GradxError("--list takes no TEXT and no --run")
+        return cls(
+            words=words,
+            script=script,
+            timeout=timeout,
+            anomaly=anomaly,
+            rerun=rerun,
+            list_catalog=list_catalog,
+            lang=resolve_lang(lang),
+            output=ExplainOutput(json=json_out),
         )
-    text = " ".join(request.words)
-    if not request.words or text == "-":
-        data, truncated = read_stdin(stdin)
-        return explainer.explain_text(decode_input(data), request.lang, truncated=truncated)
-    if explainer.lookup_entry(text) is not None or (
-        explainer.looks_like_id(text) and not _matches_anything(text)
-    ):
-        return explainer.explain_entry(text, request.lang)
-    return explainer.explain_text(text, request.lang)
+
+    def run(
+        self, on_event: Callable[[tuple[Any, ...]], None] | None = None
+    ) -> Explanation | Catalog:
+        """The Explanation the request asks for, or the Catalog for ``--list``.
+
+        ``on_event`` is accepted for the shape all four commands share; explaining sends no
+        events (a ``--run`` script's own output goes to the terminal as it comes).
+        """
+        from gradx.commands.explain import explainer
+
+        if self.list_catalog:
+            return load_catalog()
+        if self.script is not None:
+            return explainer.explain_script(
+                self.script,
+                self.words,
+                self.lang,
+                timeout=self.timeout,
+                anomaly=self.anomaly,
+                rerun=self.rerun,
+            )
+        text = " ".join(self.words)
+        if not self.words or text == "-":
+            data, truncated = read_stdin()
+            return explainer.explain_text(decode_input(data), self.lang, truncated=truncated)
+        if explainer.lookup_entry(text) is not None or (
+            explainer.looks_like_id(text) and not _matches_anything(text)
+        ):
+            return explainer.explain_entry(text, self.lang)
+        return explainer.explain_text(text, self.lang)
 
 
 def _matches_anything(text: str) -> bool:

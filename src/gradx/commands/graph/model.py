@@ -261,3 +261,31 @@ class GraphPicture:
     font_size: float  # px
     line_height: float  # px
     padding: tuple[float, float]  # inside a box: left of its text, above its first line
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    """``gradx graph``'s result: the graph, and the folded tree of it to show (``--depth``)."""
+
+    graph: AutogradGraph
+    view: GraphView
+    picture: GraphPicture | None = None  # --save: the whole graph laid out
+
+    @property
+    def exit_ok(self) -> bool:
+        """True when backward ran and every leaf that requires grad got a gradient."""
+        return self.graph.exit_ok
+
+
+@dataclass(frozen=True)
+class OrdersReport:
+    """``gradx graph EXPR --order K``'s result: the graphs of f, f', ..., and the tree of each."""
+
+    orders: HigherOrderGraphs
+    views: tuple[GraphView, ...]  # one per step
+    picture: GraphPicture | None = None  # --save: the graphs side by side
+
+    @property
+    def exit_ok(self) -> bool:
+        """True unless computing a derivative failed."""
+        return self.orders.exit_ok
