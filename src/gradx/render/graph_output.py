@@ -37,8 +37,8 @@ def emit_graph(
     """Print the folded ``view`` of the graph in ``lang`` (or JSON, always English), and write
     the whole graph as DOT.
 
-    ``--dot -`` writes the DOT source to standard output instead of the tree (the CLI refuses it
-    together with ``--json``).
+    ``--dot -`` writes the DOT source to standard output instead of the tree (the request
+    refuses it together with ``--json``).
     """
     from gradx.atomic_file import is_stdout
 
