@@ -102,9 +102,20 @@ class EvalRequest:
         else:
             _check_table_output(output, overlay=overlay)
         request = cls(
-            expression, at, ranges, steps, order, wrt, DType.parse(dtype), rtol, atol,
-            all_rows, quotient, overlay, output,
-        )  # fmt: skip
+            expression=expression,
+            at=at,
+            ranges=ranges,
+            steps=steps,
+            order=order,
+            wrt=wrt,
+            dtype=DType.parse(dtype),
+            rtol=rtol,
+            atol=atol,
+            all_rows=all_rows,
+            quotient=quotient,
+            overlay=overlay,
+            output=output,
+        )
         if quotient:  # any dtype, and the quotient checks its own order (the table's first)
             return request
         if not DType(request.dtype).finite_differences:

@@ -79,9 +79,18 @@ class GraphRequest:
                 raise GradxError("--dot - and --json both write to standard output: choose one")
             check_writable(dot)
         request = cls(
-            target, at, shapes, DType.parse(dtype), depth, backward, frozen, gradient, order,
-            timeout, output,
-        )  # fmt: skip
+            target=target,
+            at=at,
+            shapes=shapes,
+            dtype=DType.parse(dtype),
+            depth=depth,
+            backward=backward,
+            frozen=frozen,
+            gradient=gradient,
+            order=order,
+            timeout=timeout,
+            output=output,
+        )
         if shapes and not request.is_script:
             raise GradxError("--shape is for a file target; for an expression use --at")
         return request
