@@ -14,10 +14,16 @@ def emit(
     *,
     json_out: bool,
     dot_path: Path | None,
+    save: Path | None = None,
     lang: str = "en",
 ) -> None:
-    """Write what ``GraphRequest.run`` returned, in ``lang``: one graph (``emit_graph``) or the
-    graphs of the derivatives (``emit_orders``, which writes no DOT)."""
+    """Write what ``GraphRequest.run`` returned, in ``lang``: the picture into ``save`` (when
+    the request laid one out), then one graph (``emit_graph``) or the graphs of the derivatives
+    (``emit_orders``, which writes no DOT)."""
+    if save is not None and report.picture is not None:
+        from gradx.render.graph_picture import emit_picture
+
+        emit_picture(report.picture, save)
     if isinstance(report, OrdersReport):
         from gradx.render.graph_orders import emit_orders
 

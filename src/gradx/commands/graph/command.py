@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gradx.commands.graph.model import GraphReport, HigherOrderGraphs, OrdersReport
+from gradx.commands.graph.model import (
+    AutogradGraph,
+    GraphPicture,
+    GraphReport,
+    HigherOrderGraphs,
+    OrdersReport,
+)
 from gradx.commands.graph.sources import is_script_target
 from gradx.errors import GradxError
 from gradx.numerics.settings import DType
@@ -26,6 +32,7 @@ class GraphOutput:
 
     json: bool = False  # --json: one JSON document instead of the tree
     dot: Path | None = None  # --dot FILE: the whole graph as Graphviz DOT (- is stdout)
+    save: Path | None = None  # --save FILE.svg|.png|.pdf: a picture of the whole graph
     lang: str = "en"  # --lang: the tree's and the tables' words (JSON stays English)
 
 
@@ -66,12 +73,17 @@ class GraphRequest:
         timeout: float | None = DEFAULT_TIMEOUT,
         json_out: bool = False,
         dot: Path | None = None,
+        save: Path | None = None,
         lang: str | None = None,
     ) -> GraphRequest:
         """Check the options (GradxError, exit 2) before anything is traced."""
         from gradx.translations import resolve_lang
 
-        output = GraphOutput(json=json_out, dot=dot, lang=resolve_lang(lang))
+        output = GraphOutput(json=json_out, dot=dot, save=save, lang=resolve_lang(lang))
+        if save is not None or dot is not None:
+            from gradx.commands.graph.picture import check_picture_options
+
+            check_picture_options(dot=dot, save=save)
         if dot is not None:
             from gradx.atomic_file import check_writable
 
@@ -108,7 +120,7 @@ class GraphRequest:
         if self.order != 1:
             orders = self._derivative_graphs()
             views = tuple(build_view(step.graph, self.depth) for step in orders.steps)
-            return OrdersReport(orders, views)
+            return OrdersReport(orders, views, self._picture(orders))
         if self.is_script:
             from gradx.commands.graph.isolated import isolated_script_graph
 
@@ -133,7 +145,15 @@ class GraphRequest:
                 frozen=self.frozen,
                 gradient=self.gradient,
             )
-        return GraphReport(graph, build_view(graph, self.depth))
+        return GraphReport(graph, build_view(graph, self.depth), self._picture(graph))
+
+    def _picture(self, result: AutogradGraph | HigherOrderGraphs) -> GraphPicture | None:
+        """``--save``: the whole graph (or the graphs of ``--order K``) laid out for drawing."""
+        if self.output.save is None:
+            return None
+        from gradx.commands.graph.picture import picture_of
+
+        return picture_of(result)
 
     def _derivative_graphs(self) -> HigherOrderGraphs:
         if self.is_script:
