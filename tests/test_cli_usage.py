@@ -60,3 +60,23 @@ def test_flags_show_no_value_in_help_and_brackets_survive(run_cli, monkeypatch):
     assert "needs matplotlib: gradx[plot]" in shown
     assert "<bool>" not in run_cli("graph", "--help").stdout
     assert "<bool>" not in run_cli("--help").stdout
+
+
+@pytest.mark.parametrize("command", ["eval", "check", "explain-error", "graph"])
+def test_help_paragraphs_wrap_to_the_terminal(run_cli, monkeypatch, command: str) -> None:
+    """A docstring's source line breaks do not survive into --help as stray short lines."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0
+    description = result.stdout.split("╭")[0]
+    paragraphs: list[list[str]] = [[]]
+    for line in description.splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    paragraphs = [p for p in paragraphs if p and not p[0].startswith("Usage:")]
+    assert paragraphs
+    for paragraph in paragraphs:
+        # Every line but a paragraph's last fills most of the 80 columns.
+        assert all(len(line) > 55 for line in paragraph[:-1]), paragraph

@@ -716,6 +716,24 @@ def graph_command(
     raise _exit_for(report)
 
 
+def _fold_help_paragraphs() -> None:
+    """Join the lines of each paragraph of every command's docstring.
+
+    typer's rich help keeps a docstring's line breaks and then wraps each line again, so a
+    sentence broken for the source's line length came out with a stray one-word line.
+    """
+    import inspect
+
+    for info in app.registered_commands:
+        doc = info.help or (info.callback.__doc__ if info.callback is not None else None)
+        if doc:
+            paragraphs = inspect.cleandoc(doc).split("\n\n")
+            info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+_fold_help_paragraphs()
+
+
 def main() -> None:
     """Entry point of the ``gradx`` console script."""
     from gradx.termination import install
