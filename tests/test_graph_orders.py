@@ -233,3 +233,11 @@ def test_script_target_frozen_input(script, run_cli):
     document = json.loads(result.stdout)
     assert document["variable"] == "w"
     assert document["orders"][1]["value"] == pytest.approx([math.sin(1), math.sin(2)])
+
+
+def test_order_with_dot_is_refused_not_ignored(run_cli, tmp_path) -> None:
+    target = tmp_path / "g.dot"
+    result = run_cli("graph", "sin(x)", "--order", "2", "--dot", str(target))
+    assert result.exit_code == 2
+    assert "--dot writes one graph; with --order K use --save" in result.stderr
+    assert not target.exists()

@@ -80,6 +80,12 @@ class GraphRequest:
         from gradx.translations import resolve_lang
 
         output = GraphOutput(json=json_out, dot=dot, save=save, lang=resolve_lang(lang))
+        if dot is not None and order != 1:
+            # The derivative graphs are several: one DOT file would silently show only one.
+            raise GradxError(
+                "--dot writes one graph; with --order K use --save FILE.svg (one panel per "
+                "order) or --json"
+            )
         if save is not None or dot is not None:
             from gradx.commands.graph.picture import check_picture_options
 
