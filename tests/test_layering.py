@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "gradx"
 SHARED = (
     "expression", "numerics", "user_script", "errors", "text", "atomic_file", "plain_text",
-    "child_process", "termination", "translations", "at_values",
+    "child_process", "termination", "translations", "at_values", "graph_words", "cjk_fonts",
 )  # fmt: skip
 COMMANDS = ("eval", "check", "explain", "graph")
 

@@ -4,8 +4,9 @@ matplotlib is imported here only, with the non-interactive Agg backend, and the 
 atomically: a reader sees the old file or the finished picture, never half of one. Draws only
 what ``gradx.commands.eval.plot_data`` computed.
 
-Chinese labels need a font with Chinese glyphs: the first of ``CJK_FONTS`` matplotlib knows is
-used; with none installed the picture keeps English labels (``picture_lang``), and the CLI says so.
+Chinese labels need a font with Chinese glyphs: the first of ``gradx.cjk_fonts.CJK_FONTS``
+that matplotlib knows is used; with none installed the picture keeps English labels
+(``picture_lang``), and the CLI says so.
 """
 
 from __future__ import annotations
@@ -16,26 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from gradx.atomic_file import atomic_write
+from gradx.cjk_fonts import cjk_font
 from gradx.commands.eval.model import LinePlot, Panel, Plot, SurfacePlot
 from gradx.render.eval_plot_terminal import GAP_LABEL, MARK_LABELS, curve_label
 from gradx.render.numbers import fmt_value
 from gradx.translations import translate
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-# Fonts with Chinese glyphs, as Linux (Noto, Source Han, WenQuanYi), macOS and Windows name them.
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "PingFang SC",
-    "Heiti SC",
-    "Microsoft YaHei",
-    "SimHei",
-    "Noto Sans CJK JP",
-    "AR PL UMing CN",
-)
 PANEL_SIZE = (8.0, 3.2)  # inches per stacked panel
 DPI = 120
 SOURCE_STYLE: dict[str, dict[str, Any]] = {
@@ -50,14 +38,6 @@ MARK_STYLE = {
     "inconclusive": {"marker": "o", "color": "tab:gray", "markersize": 6},
     "no derivative": {"marker": "^", "color": "tab:purple", "markersize": 6},
 }
-
-
-def cjk_font() -> str | None:
-    """The name of an installed font with Chinese glyphs that matplotlib can use, if any."""
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
 
 
 def picture_lang(lang: str) -> str:

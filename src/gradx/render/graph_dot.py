@@ -8,7 +8,7 @@ operation). Producing the text needs no graphviz; drawing it does (``dot -Tsvg F
 from __future__ import annotations
 
 from gradx.commands.graph.model import AutogradGraph, TensorInfo
-from gradx.render.graph_tree import CUT_WORDS
+from gradx.graph_words import CUT_WORDS
 
 
 def dot_source(graph: AutogradGraph) -> str:

@@ -23,7 +23,7 @@ def emit(
     if save is not None and report.picture is not None:
         from gradx.render.graph_picture import emit_picture
 
-        emit_picture(report.picture, save)
+        emit_picture(report.picture, save, lang)
     if isinstance(report, OrdersReport):
         from gradx.render.graph_orders import emit_orders
 

@@ -16,10 +16,15 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from gradx.atomic_file import atomic_write
+from gradx.cjk_fonts import CJK_FONTS
 from gradx.commands.graph.model import GraphPicture, PictureBox, PictureEdge
+from gradx.translations import N_, translate
 
 ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FONTS = ("DejaVu Sans Mono", "Menlo", "Consolas", "monospace")  # monospace: the widths hold
+# Chinese: monospace CJK fonts first (a character two Latin cells wide, as the layout counts),
+# then the CJK fonts matplotlib looks for; a viewer takes each glyph from the first that has it.
+CJK_SVG_FONTS = ("Noto Sans Mono CJK SC", "Sarasa Mono SC", *CJK_FONTS)
 FILL = {
     "output": "#caff70",  # torchviz's colours: the output green, leaves blue, nodes grey
     "node": "#e6e6e6",
@@ -50,17 +55,29 @@ PNG_MAX_PIXELS = 60_000_000  # a larger picture is scaled down (the SVG stays ex
 PNG_MAX_SIDE = 30_000.0
 
 
-def emit_picture(picture: GraphPicture, path: Path) -> None:
-    """Write the picture, then say so on stderr (as ``gradx eval --save`` does)."""
+def emit_picture(picture: GraphPicture, path: Path, lang: str = "en") -> None:
+    """Write the picture, then say so on stderr in ``lang`` (as ``gradx eval --save`` does),
+    and why its words are English when ``lang`` asked for Chinese no font here can draw."""
     from gradx.atomic_file import is_stdout
     from gradx.render.console import stderr_console
 
     save_picture(picture, path)
+    if picture.lang != lang:
+        notice = translate(
+            "no font with Chinese glyphs found: the picture's labels stay English "
+            "(install one such as Noto Sans CJK SC)",
+            lang,
+        )
+        stderr_console().print(notice, highlight=False, markup=False)
     if not is_stdout(path):
         boxes = len(picture.boxes)
-        stderr_console().print(
-            f"wrote {path} ({boxes} box{'es' if boxes != 1 else ''})", highlight=False
+        said = translate(
+            N_("wrote {path} ({count} box)") if boxes == 1 else N_("wrote {path} ({count} boxes)"),
+            lang,
+            path=path,
+            count=boxes,
         )
+        stderr_console().print(said, highlight=False, markup=False)
 
 
 def save_picture(picture: GraphPicture, path: Path) -> None:
@@ -84,7 +101,8 @@ def save_picture(picture: GraphPicture, path: Path) -> None:
 def svg_text(picture: GraphPicture) -> str:
     """The picture as a standalone SVG document."""
     width, height = _number(picture.width), _number(picture.height)
-    fonts = ", ".join(f"'{f}'" if " " in f else f for f in FONTS)
+    names = FONTS if picture.lang == "en" else (*FONTS[:-1], *CJK_SVG_FONTS, FONTS[-1])
+    fonts = ", ".join(f"'{f}'" if " " in f else f for f in names)
     title = picture.texts[0].text if picture.texts else "gradx graph"
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -212,6 +230,11 @@ def draw_figure(picture: GraphPicture) -> Any:
     axes.set_ylim(picture.height, 0)
     axes.axis("off")
     fonts = [FONTS[0], "DejaVu Sans"]  # the second has the ✂ ✎ ✗ the first may lack
+    if picture.lang != "en":
+        from gradx.cjk_fonts import cjk_font
+
+        chinese = cjk_font()  # the request chose English when there was none
+        fonts += [chinese] if chinese is not None else []
     for edge in picture.edges:
         colour, dash, head = EDGE.get(edge.kind, EDGE["input"])
         vertices, codes = _curve(edge.points, CurvePath)

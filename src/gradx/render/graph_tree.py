@@ -26,27 +26,13 @@ from gradx.commands.graph.model import (
     TensorInfo,
     ViewItem,
 )
+from gradx.graph_words import cut_words
 from gradx.render.cjk_wrap import wrapped
-from gradx.render.numbers import fmt_array, fmt_value
+from gradx.text import fmt_shape, fmt_tensor_values
 from gradx.translations import N_, translate
 
 NUMBER = re.compile(r"-?\d+(\.\d*)?(e-?\d+)?")
 MAX_LEAF_ROWS = 16  # beyond it: the first and last leaves, and a count
-CUT_WORDS = {
-    "detach": ".detach()",
-    "data": ".data",
-    "data-write": N_("a write through .data"),
-    "no_grad": "torch.no_grad()",
-    "item": ".item()",
-    "tolist": ".tolist()",
-    "numpy": ".numpy()",
-    "non-differentiable": N_("a non-differentiable operation"),
-}
-
-
-def _cut_words(kind: str, lang: str) -> str:
-    """``.detach()``, or the words for a cut that is no call."""
-    return translate(CUT_WORDS.get(kind, kind), lang)
 
 
 def _at(location: str, lang: str) -> str:
@@ -178,7 +164,7 @@ def _saved(saved: SavedValue, graph: AutogradGraph, lang: str) -> str:
         return f"{saved.name}={saved.text}"
     if saved.cut is not None:
         cut = graph.cuts[saved.cut]
-        said = translate("(cut by {what})", lang, what=_cut_words(cut.kind, lang))
+        said = translate("(cut by {what})", lang, what=cut_words(cut.kind, lang))
         return f"{saved.name}={_values(saved.tensor)} {said}"
     if saved.refers_to == "constant" and saved.tensor.values is not None:
         return f"{saved.name}={_values(saved.tensor)} {translate('(constant)', lang)}"
@@ -194,7 +180,7 @@ def _cut_label(cut: Cut, lang: str) -> Text:
         translate(
             "✂ cut by {what}{where}{code}: no gradient flows back to {who} this way",
             lang,
-            what=_cut_words(cut.kind, lang),
+            what=cut_words(cut.kind, lang),
             where=_at(cut.location, lang),
             code=code,
             who=who,
@@ -244,7 +230,7 @@ def _gradient_cell(leaf: Leaf, graph: AutogradGraph, lang: str) -> Text:
         return Text(_values(leaf.grad, rows=True), style="good")
     if leaf.cut_by:
         cuts = [graph.cuts[i] for i in leaf.cut_by]
-        where = "; ".join(_cut_words(c.kind, lang) + _at(c.location, lang) for c in cuts)
+        where = "; ".join(cut_words(c.kind, lang) + _at(c.location, lang) for c in cuts)
         return Text(translate("✗ none: cut by {cuts}", lang, cuts=where), style="alert")
     return Text(translate("✗ none: not connected to the output", lang), style="alert")
 
@@ -332,31 +318,13 @@ def _tensor(info: TensorInfo) -> str:
 
 
 def _shape(shape: Sequence[int]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    return fmt_shape(shape)
 
 
 def _values(info: TensorInfo, rows: bool = False) -> str:
     """The values in their shape: ``[[1, 2], [3, 4]]`` on one line; with ``rows`` as torch
     prints them, a matrix one row per line with its columns aligned."""
-    if info.values is not None:
-        numbers = [fmt_value(v, 6) for v in info.values]
-        if rows or not info.shape:
-            return fmt_array(numbers, info.shape)
-        return _nested(numbers, info.shape)
-    if info.norm is not None:
-        return f"‖·‖ = {fmt_value(info.norm, 6)}"
-    return "…"
-
-
-def _nested(numbers: Sequence[str], shape: Sequence[int]) -> str:
-    if len(shape) <= 1:
-        return "[" + ", ".join(numbers) + "]"
-    step = len(numbers) // shape[0] if shape[0] else 0
-    return (
-        "["
-        + ", ".join(_nested(numbers[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0]))
-        + "]"
-    )
+    return fmt_tensor_values(info.values, info.norm, info.shape, rows=rows)
 
 
 def view_group(graph: AutogradGraph, view: GraphView, lang: str = "en") -> Group:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-from gradx.text import fmt_value as fmt_value  # the renderers' one name for it
+from gradx.text import fmt_array as fmt_array  # the renderers' names for them
+from gradx.text import fmt_value as fmt_value
 
 TABLE_DIGITS = 6  # enough to see agreement; the error column and --json carry the rest
 
@@ -24,31 +24,3 @@ def json_number(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return value
-
-
-def fmt_array(numbers: Sequence[str], shape: Sequence[int]) -> str:
-    """Formatted numbers (row-major) in their shape, laid out as torch prints a tensor.
-
-    A number stays itself and a vector stays on one line (``[0, 4, 8, 12]``); a matrix is one
-    row per line with its columns aligned (``[[ 7, 11],`` over `` [ 9, 13]]``), and the blocks of
-    higher dimensions are separated by blank lines.
-    """
-    if not shape:
-        return numbers[0]
-    if len(shape) == 1:
-        return "[" + ", ".join(numbers) + "]"
-    width = max((len(n) for n in numbers), default=0)
-    return _block([n.rjust(width) for n in numbers], tuple(shape), 0)
-
-
-def _block(numbers: Sequence[str], shape: tuple[int, ...], column: int) -> str:
-    """One bracketed block that starts at ``column``; its inner blocks start one further."""
-    if len(shape) == 1:
-        return "[" + ", ".join(numbers) + "]"
-    if shape[0] == 0:
-        return "[]"
-    step = len(numbers) // shape[0]
-    inner = [
-        _block(numbers[i * step : (i + 1) * step], shape[1:], column + 1) for i in range(shape[0])
-    ]
-    return "[" + ("," + "\n" * (len(shape) - 1) + " " * (column + 1)).join(inner) + "]"

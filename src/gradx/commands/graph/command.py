@@ -33,7 +33,7 @@ class GraphOutput:
     json: bool = False  # --json: one JSON document instead of the tree
     dot: Path | None = None  # --dot FILE: the whole graph as Graphviz DOT (- is stdout)
     save: Path | None = None  # --save FILE.svg|.png|.pdf: a picture of the whole graph
-    lang: str = "en"  # --lang: the tree's and the tables' words (JSON stays English)
+    lang: str = "en"  # --lang: the words of the tree, the tables and the picture (JSON: English)
 
 
 @dataclass(frozen=True)
@@ -157,9 +157,10 @@ class GraphRequest:
         """``--save``: the whole graph (or the graphs of ``--order K``) laid out for drawing."""
         if self.output.save is None:
             return None
-        from gradx.commands.graph.picture import picture_of
+        from gradx.commands.graph.picture import drawable_lang, picture_of
 
-        return picture_of(result)
+        # The words' widths shape the layout, so the language is settled before it.
+        return picture_of(result, drawable_lang(self.output.lang, self.output.save))
 
     def _derivative_graphs(self) -> HigherOrderGraphs:
         if self.is_script:

@@ -261,6 +261,7 @@ class GraphPicture:
     font_size: float  # px
     line_height: float  # px
     padding: tuple[float, float]  # inside a box: left of its text, above its first line
+    lang: str = "en"  # the language of its words: the renderer picks fonts that draw it
 
 
 @dataclass(frozen=True)

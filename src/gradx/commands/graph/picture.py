@@ -7,6 +7,10 @@ changed through ``.data``. This module writes each box's lines and hands the box
 ``gradx.commands.graph.layout``; the renderers in ``gradx.render.graph_picture`` only draw the
 ``GraphPicture`` that comes out. The option checks below import nothing heavy, so a bad
 ``--save`` or ``--dot`` is refused before torch is.
+
+The words are in the language of ``--lang``, with the tree's templates where the words are the
+same. Chinese characters are two cells wide, so the language is chosen before the layout: a PNG
+or PDF is laid out in English when no installed font draws Chinese (``drawable_lang``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, replace
 from importlib.util import find_spec
 from pathlib import Path
 
+from gradx import cjk_fonts
 from gradx.commands.graph.layout import layered_layout
 from gradx.commands.graph.model import (
     AutogradGraph,
@@ -34,7 +39,9 @@ from gradx.commands.graph.model import (
     TensorInfo,
 )
 from gradx.errors import GradxError
-from gradx.text import fmt_value
+from gradx.graph_words import cut_words
+from gradx.text import fmt_shape, fmt_tensor_values, fmt_value
+from gradx.translations import N_, Phrase, translate
 
 PICTURE_SUFFIXES = (".svg", ".png", ".pdf")
 NEEDS_MATPLOTLIB = (".png", ".pdf")
@@ -52,24 +59,14 @@ MAX_LINE = 64  # characters of a box line; longer values are shortened with …
 MATRIX_ROWS = 6  # a matrix of up to this many rows is drawn one row per line
 LARGE = 300  # boxes; a larger graph gets a note that it is large (zoom in)
 PANEL_GAP = 72.0  # between the panels of --order K
-CUT_WORDS = {
-    "detach": ".detach()",
-    "data": ".data",
-    "data-write": "a write through .data",
-    "no_grad": "torch.no_grad()",
-    "item": ".item()",
-    "tolist": ".tolist()",
-    "numpy": ".numpy()",
-    "non-differentiable": "a non-differentiable operation",
-}  # as the tree words them (gradx.render.graph_tree)
-GROWTH = (
+GROWTH = N_(
     "each order's graph holds the graphs of the orders before it (create_graph=True records "
     "backward as a graph of its own): that is why higher derivatives cost more"
 )
 LEGEND = {
-    "input": "arrows: the way backward sends gradients, from the output down to the leaves",
-    "cut": "red: where the graph was cut, and the leaf that lost its gradient there",
-    "saved": "dashed grey: a frozen leaf (requires_grad=False) that a node saved",
+    "input": N_("arrows: the way backward sends gradients, from the output down to the leaves"),
+    "cut": N_("red: where the graph was cut, and the leaf that lost its gradient there"),
+    "saved": N_("dashed grey: a frozen leaf (requires_grad=False) that a node saved"),
 }
 
 
@@ -81,11 +78,21 @@ def check_picture_options(*, dot: Path | str | None, save: Path | str | None) ->
         check_picture_path(Path(save))
 
 
-def picture_of(result: AutogradGraph | HigherOrderGraphs) -> GraphPicture:
-    """The picture of one graph, or of the graphs of ``--order K`` side by side."""
+def picture_of(result: AutogradGraph | HigherOrderGraphs, lang: str = "en") -> GraphPicture:
+    """The picture of one graph, or of the graphs of ``--order K`` side by side, its words in
+    ``lang``."""
     if isinstance(result, HigherOrderGraphs):
-        return orders_picture(result)
-    return graph_picture(result)
+        return orders_picture(result, lang)
+    return graph_picture(result, lang=lang)
+
+
+def drawable_lang(lang: str, path: Path) -> str:
+    """The language a picture saved to ``path`` can be drawn in: ``lang``, or English for a PNG
+    or PDF when no installed font has Chinese glyphs (matplotlib draws with the fonts it has;
+    an SVG names fonts for its viewer to find)."""
+    if lang == "en" or path.suffix.lower() not in NEEDS_MATPLOTLIB:
+        return lang
+    return lang if cjk_fonts.cjk_font() is not None else "en"
 
 
 def check_picture_path(path: Path) -> None:
@@ -126,14 +133,14 @@ class _Box:
 
 
 def graph_picture(
-    graph: AutogradGraph, heading: str | None = None, *, panel: bool = False
+    graph: AutogradGraph, heading: str | None = None, *, panel: bool = False, lang: str = "en"
 ) -> GraphPicture:
-    """The whole graph laid out top-down, with a title above it and notes below it.
+    """The whole graph laid out top-down, with a title above it and notes below it, in ``lang``.
 
     A ``panel`` (one order of ``--order K``) says nothing of backward, which it did not run: no
     gradient lines, no backward line, no legend (the whole picture has one).
     """
-    boxes, edges = _boxes_and_edges(graph, gradients=not panel)
+    boxes, edges = _boxes_and_edges(graph, lang, gradients=not panel)
     boxes = [
         replace(box, lines=tuple(replace(line, text=_flat(line.text)) for line in box.lines))
         for box in boxes
@@ -164,9 +171,9 @@ def graph_picture(
         for (a, b, kind), route in zip(edges, layout.routes, strict=True)
     )
     kinds = _edge_kinds(lines)
-    notes = [(f"note: {_english(n)}", "dim") for n in graph.notes] if panel else []
+    notes = [(_note(n, lang), "dim") for n in graph.notes] if panel else []
     if not panel:
-        notes = _footer(graph, len(boxes)) + _legend(kinds)
+        notes = _footer(graph, len(boxes), lang) + _legend(kinds, lang)
     y = layout.height + LINE_HEIGHT
     texts = list(title)
     for text, style in notes:
@@ -182,24 +189,35 @@ def graph_picture(
         font_size=FONT_SIZE,
         line_height=LINE_HEIGHT,
         padding=(PAD_X, PAD_Y),
+        lang=lang,
     )
 
 
-def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
+def orders_picture(report: HigherOrderGraphs, lang: str = "en") -> GraphPicture:
     """``--order K``: one panel per order, side by side, so the growth of the graph shows."""
     panels = []
     for step in report.steps:
-        what = "f (the forward pass)" if step.order == 0 else step.graph.title
-        heading = (
-            f"order {step.order}: {what} · {step.nodes} nodes, {step.saved_tensors} saved tensors"
+        if step.order == 0:
+            what = translate("order {order}: f (the forward pass)", lang, order=step.order)
+        else:
+            what = translate("order {order}: {name}", lang, order=step.order, name=step.graph.title)
+        counts = translate(
+            "{nodes} nodes, {saved} saved tensors",
+            lang,
+            nodes=step.nodes,
+            saved=step.saved_tensors,
         )
-        panels.append(graph_picture(step.graph, heading, panel=True))
+        panels.append(graph_picture(step.graph, f"{what} · {counts}", panel=True, lang=lang))
     title = PictureText(
         MARGIN,
         MARGIN,
         _flat(
-            f"gradx graph {report.title} --order {len(report.steps) - 1}: the graph "
-            f"create_graph=True builds for each order (along {report.variable})"
+            f"gradx graph {report.title} --order {len(report.steps) - 1}: "
+            + translate(
+                "the graph create_graph=True builds for each order (along {variable})",
+                lang,
+                variable=report.variable,
+            )
         ),
         "title",
     )
@@ -226,11 +244,11 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
         texts += [replace(t, x=_round(t.x + x), y=_round(t.y + below)) for t in panel.texts]
         x += panel.width - MARGIN + PANEL_GAP
     height = max((p.height for p in panels), default=0.0) + below
-    footer = [(GROWTH, "plain")]
+    footer = [(translate(GROWTH, lang), "plain")]
     if report.stopped:
-        footer.append((_english(report.stopped), "alert" if report.failed else "dim"))
-    footer += [(f"note: {_english(note)}", "dim") for note in report.notes]
-    footer += _legend(_edge_kinds(edges))
+        footer.append((_said(report.stopped, lang), "alert" if report.failed else "dim"))
+    footer += [(_note(note, lang), "dim") for note in report.notes]
+    footer += _legend(_edge_kinds(edges), lang)
     for text, style in footer:
         texts.append(PictureText(MARGIN, height, _flat(text), style))
         height += LINE_HEIGHT
@@ -244,21 +262,22 @@ def orders_picture(report: HigherOrderGraphs) -> GraphPicture:
         font_size=FONT_SIZE,
         line_height=LINE_HEIGHT,
         padding=(PAD_X, PAD_Y),
+        lang=lang,
     )
 
 
 def _boxes_and_edges(
-    graph: AutogradGraph, *, gradients: bool = True
+    graph: AutogradGraph, lang: str, *, gradients: bool = True
 ) -> tuple[list[_Box], list[tuple[str, str, str]]]:
     """Every box (output first, then nodes, cuts, leaves outside the graph) and every edge."""
-    boxes = [_Box("output", "output", _output_lines(graph))]
+    boxes = [_Box("output", "output", _output_lines(graph, lang))]
     edges: list[tuple[str, str, str]] = []
     if graph.root is not None:
         edges.append(("output", f"n{graph.root}", "input"))
     leaves = {leaf.name: leaf for leaf in graph.leaves}
     used_cuts: list[int] = []
     for node in graph.nodes:
-        boxes.append(_node_box(node, graph, leaves, gradients))
+        boxes.append(_node_box(node, graph, leaves, gradients, lang))
         for child in node.inputs:
             if child is not None:
                 edges.append((f"n{node.id}", f"n{child}", "input"))
@@ -275,12 +294,13 @@ def _boxes_and_edges(
         if leaf.requires_grad:
             used_cuts += list(leaf.cut_by)
     for cut in dict.fromkeys(used_cuts):
-        boxes.append(_Box(f"cut{cut}", "cut", _cut_lines(graph.cuts[cut])))
+        boxes.append(_Box(f"cut{cut}", "cut", _cut_lines(graph.cuts[cut], lang)))
     cut_keys = {box.key for box in boxes if box.kind == "cut"}
     for leaf in outside:
         key = f"leaf:{leaf.name}"
         kind = "starved" if leaf.requires_grad else "frozen"  # no path to the output
-        boxes.append(_Box(key, kind, _leaf_lines(leaf, graph, None), leaf.requires_grad))
+        lines = _leaf_lines(leaf, graph, None, lang)
+        boxes.append(_Box(key, kind, lines, leaf.requires_grad))
         if leaf.requires_grad:
             edges += [(f"cut{c}", key, "lost") for c in leaf.cut_by if f"cut{c}" in cut_keys]
         else:
@@ -292,40 +312,47 @@ def _boxes_and_edges(
     return boxes, edges
 
 
-def _output_lines(graph: AutogradGraph) -> tuple[PictureLine, ...]:
+def _output_lines(graph: AutogradGraph, lang: str) -> tuple[PictureLine, ...]:
     out = graph.output
-    lines = [PictureLine(f"output {_tensor(out)}", "title")]
+    lines = [PictureLine(f"{translate('output', lang)} {_tensor(out)}", "title")]
     if out.values is not None or out.norm is not None:
         lines += _labelled("=", out, "plain")
     if graph.output_grad_fn:
         lines.append(PictureLine(f"grad_fn={graph.output_grad_fn}", "dim"))
     elif graph.output_leaf is not None:
-        lines.append(PictureLine(f"no graph: the output is the input {graph.output_leaf} itself"))
+        said = translate(
+            "no graph: the output is the input {name} itself", lang, name=graph.output_leaf
+        )
+        lines.append(PictureLine(said))
     else:
-        lines.append(PictureLine("no grad_fn: the output does not require grad", "alert"))
+        said = translate("no grad_fn: the output does not require grad", lang)
+        lines.append(PictureLine(said, "alert"))
     return tuple(lines)
 
 
 def _node_box(
-    node: GraphNode, graph: AutogradGraph, leaves: dict[str, Leaf], gradients: bool
+    node: GraphNode, graph: AutogradGraph, leaves: dict[str, Leaf], gradients: bool, lang: str
 ) -> _Box:
     key = f"n{node.id}"
     if node.leaf is not None:
         leaf = leaves.get(node.leaf)
         if leaf is not None:
-            return _Box(key, "leaf", _leaf_lines(leaf, graph, node, gradients))
+            return _Box(key, "leaf", _leaf_lines(leaf, graph, node, lang, gradients))
         return _Box(key, "leaf", (PictureLine(node.leaf, "title"), PictureLine(_node_title(node))))
     lines = [PictureLine(_node_title(node), "title")]
     if node.outputs:
         lines.append(PictureLine(_clip("→ " + ", ".join(_tensor(t) for t in node.outputs))))
     for saved in node.saved:
+        said = translate(
+            "saved {name}: {value}", lang, name=saved.name, value=_saved(saved, graph, lang)
+        )
         if saved.written is not None:
-            write = graph.cuts[saved.written]
-            where = f" at {write.location}" if write.location else ""
-            lines.append(PictureLine(_clip(f"saved {saved.name}: {_saved(saved, graph)}")))
-            lines.append(PictureLine(_clip(f"✎ changed through .data{where}"), "alert"))
+            where = _at(graph.cuts[saved.written].location, lang)
+            changed = translate("✎ changed through .data{where}", lang, where=where)
+            lines.append(PictureLine(_clip(said)))
+            lines.append(PictureLine(_clip(changed), "alert"))
         elif saved.tensor is not None or _plain_number(saved):
-            lines.append(PictureLine(_clip(f"saved {saved.name}: {_saved(saved, graph)}"), "dim"))
+            lines.append(PictureLine(_clip(said), "dim"))
     alert = any(s.written is not None for s in node.saved)
     return _Box(key, "node", tuple(lines), alert)
 
@@ -335,74 +362,81 @@ def _node_title(node: GraphNode) -> str:
 
 
 def _leaf_lines(
-    leaf: Leaf, graph: AutogradGraph, node: GraphNode | None, gradients: bool = True
+    leaf: Leaf, graph: AutogradGraph, node: GraphNode | None, lang: str, gradients: bool = True
 ) -> tuple[PictureLine, ...]:
     lines = [PictureLine(f"{leaf.name} {_tensor(leaf.tensor)}", "title")]
     if node is not None:
-        lines.append(PictureLine(f"{_node_title(node)} · leaf, requires_grad", "dim"))
+        said = f"{_node_title(node)} · {translate('leaf, requires_grad', lang)}"
+        lines.append(PictureLine(said, "dim"))
     elif leaf.requires_grad:
-        lines.append(PictureLine("leaf, requires_grad, not in the graph", "dim"))
+        lines.append(PictureLine(translate("leaf, requires_grad, not in the graph", lang), "dim"))
     else:
-        lines.append(PictureLine("leaf, requires_grad=False (frozen)", "dim"))
-    lines += _labelled("value", leaf.tensor, "plain")
+        lines.append(PictureLine(translate("leaf, requires_grad=False (frozen)", lang), "dim"))
+    lines += _labelled(translate("value", lang), leaf.tensor, "plain")
     if not leaf.requires_grad or not gradients:
         return tuple(lines)
+    grad = translate("grad", lang)
     if graph.backward_error is not None:
-        lines.append(PictureLine("grad ? (backward failed)", "alert"))
+        lines.append(PictureLine(f"{grad} {translate('? (backward failed)', lang)}", "alert"))
     elif graph.backward_skipped:
-        lines.append(PictureLine("grad — (no backward pass)", "dim"))
+        lines.append(PictureLine(f"{grad} {translate('— (no backward pass)', lang)}", "dim"))
     elif leaf.grad is not None:
-        lines += _labelled("grad", leaf.grad, "good")
+        lines += _labelled(grad, leaf.grad, "good")
+    elif leaf.cut_by:
+        cuts = "; ".join(cut_words(graph.cuts[i].kind, lang) for i in leaf.cut_by)
+        said = translate("✗ no gradient: cut by {cuts}", lang, cuts=cuts)
+        lines.append(PictureLine(_clip(said), "alert"))
     else:
-        why = "not connected to the output"
-        if leaf.cut_by:
-            why = "cut by " + "; ".join(
-                CUT_WORDS.get(graph.cuts[i].kind, graph.cuts[i].kind) for i in leaf.cut_by
-            )
-        lines.append(PictureLine(_clip(f"✗ no gradient: {why}"), "alert"))
+        said = translate("✗ no gradient: not connected to the output", lang)
+        lines.append(PictureLine(_clip(said), "alert"))
     return tuple(lines)
 
 
-def _cut_lines(cut: Cut) -> tuple[PictureLine, ...]:
-    lines = [PictureLine(f"✂ cut by {CUT_WORDS.get(cut.kind, cut.kind)}", "title")]
+def _cut_lines(cut: Cut, lang: str) -> tuple[PictureLine, ...]:
+    title = translate("✂ cut by {what}", lang, what=cut_words(cut.kind, lang))
+    lines = [PictureLine(title, "title")]
     if cut.location:
-        lines.append(PictureLine(_clip(f"at {cut.location}")))
+        lines.append(PictureLine(_clip(translate("at {location}", lang, location=cut.location))))
     if cut.code:
         lines.append(PictureLine(_clip(cut.code), "dim"))
-    who = ", ".join(cut.leaves) or "its inputs"
-    lines.append(PictureLine(_clip(f"no gradient flows back to {who} this way"), "alert"))
+    who = ", ".join(cut.leaves) or translate("its inputs", lang)
+    said = translate("no gradient flows back to {who} this way", lang, who=who)
+    lines.append(PictureLine(_clip(said), "alert"))
     return tuple(lines)
 
 
-def _footer(graph: AutogradGraph, boxes: int) -> list[tuple[str, str]]:
-    lines = [(f"backward: {_english(graph.backward)}", "plain")]
+def _footer(graph: AutogradGraph, boxes: int, lang: str) -> list[tuple[str, str]]:
+    lines = [(translate("backward: {how}", lang, how=_said(graph.backward, lang)), "plain")]
     if graph.backward_error is not None:
-        lines.append((f"backward failed: {graph.backward_error}", "alert"))
+        said = translate("backward failed: {error}", lang, error=graph.backward_error)
+        lines.append((said, "alert"))
     for index in sorted({s.written for s in graph.corrupted_saved if s.written is not None}):
-        write = graph.cuts[index]
-        where = f" at {write.location}" if write.location else ""
-        lines.append(
-            (
-                f"✎ a tensor saved for backward was changed through .data{where}: "
-                "backward used the changed values, so the gradients are wrong",
-                "alert",
-            )
+        said = translate(
+            "✎ a tensor saved for backward was changed through .data{where}: "
+            "backward used the changed values, so the gradients are wrong",
+            lang,
+            where=_at(graph.cuts[index].location, lang),
         )
+        lines.append((said, "alert"))
     starved = graph.starved_leaves
     if starved:
         names = ", ".join(leaf.name for leaf in starved)
-        lines.append((f"leaves that require grad but received no gradient: {names}", "alert"))
-    lines += [(f"note: {_english(note)}", "dim") for note in graph.notes]
-    count = len(graph.nodes)
-    lines.append((f"{count} node{'s' if count != 1 else ''}, all drawn", "dim"))
-    if boxes > LARGE:
-        lines.append(
-            (
-                f"a large graph ({boxes} boxes): zoom in; the tree (gradx graph without --save) "
-                "folds repeated layers",
-                "dim",
-            )
+        said = translate(
+            "leaves that require grad but received no gradient: {names}", lang, names=names
         )
+        lines.append((said, "alert"))
+    lines += [(_note(note, lang), "dim") for note in graph.notes]
+    count = len(graph.nodes)
+    nodes = translate(N_("{count} node") if count == 1 else N_("{count} nodes"), lang, count=count)
+    lines.append((translate("{nodes}, all drawn", lang, nodes=nodes), "dim"))
+    if boxes > LARGE:
+        said = translate(
+            "a large graph ({count} boxes): zoom in; the tree (gradx graph without --save) "
+            "folds repeated layers",
+            lang,
+            count=boxes,
+        )
+        lines.append((said, "dim"))
     return lines
 
 
@@ -411,26 +445,35 @@ def _edge_kinds(edges: Sequence[PictureEdge]) -> set[str]:
     return {"cut" if edge.kind == "lost" else edge.kind for edge in edges}
 
 
-def _legend(kinds: set[str]) -> list[tuple[str, str]]:
-    return [(LEGEND[kind], "dim") for kind in LEGEND if kind in kinds]
+def _legend(kinds: set[str], lang: str) -> list[tuple[str, str]]:
+    return [(translate(LEGEND[kind], lang), "dim") for kind in LEGEND if kind in kinds]
 
 
-def _english(text: object) -> str:
-    """A sentence of the model in English: a string, a ``Phrase`` (whose ``str`` is English), or
-    several of them (joined with ``; ``, as the JSON does)."""
+def _said(text: object, lang: str) -> str:
+    """A sentence of the model in ``lang``: a string, a ``Phrase``, or several of them (joined
+    with ``; ``, as the JSON does, or ``；`` in Chinese, as the tree does)."""
     if isinstance(text, tuple | list):
-        return "; ".join(str(part) for part in text)
-    return str(text)
+        return ("；" if lang == "zh" else "; ").join(_said(part, lang) for part in text)
+    return text.in_lang(lang) if isinstance(text, Phrase) else str(text)
 
 
-def _saved(saved: SavedValue, graph: AutogradGraph) -> str:
+def _note(note: object, lang: str) -> str:
+    return translate("note: {note}", lang, note=_said(note, lang))
+
+
+def _at(location: str, lang: str) -> str:
+    """`` at script.py:12`` (nothing when the line is unknown), as the tree says it."""
+    return translate(" at {location}", lang, location=location) if location else ""
+
+
+def _saved(saved: SavedValue, graph: AutogradGraph, lang: str) -> str:
     if saved.tensor is None:
         return saved.text
     if saved.cut is not None:
-        cut = graph.cuts[saved.cut]
-        return f"{_values(saved.tensor)} (cut by {CUT_WORDS.get(cut.kind, cut.kind)})"
+        said = translate("(cut by {what})", lang, what=cut_words(graph.cuts[saved.cut].kind, lang))
+        return f"{_values(saved.tensor)} {said}"
     if saved.refers_to == "constant" and saved.tensor.values is not None:
-        return f"{_values(saved.tensor)} (constant)"
+        return f"{_values(saved.tensor)} {translate('(constant)', lang)}"
     if saved.refers_to:
         return f"{saved.refers_to} {_shape(saved.tensor.shape)}"
     return _tensor(saved.tensor)
@@ -454,12 +497,17 @@ def _size(lines: Sequence[PictureLine]) -> tuple[float, float]:
 
 def _text_width(text: str) -> float:
     """Pixels of monospace text: two cells for a wide character (CJK), none for a combining one."""
+    return _cells(text) * CHAR_WIDTH * FONT_SIZE
+
+
+def _cells(text: str) -> int:
+    """Terminal cells of ``text``: two for a wide character (CJK), none for a combining one."""
     cells = 0
     for char in text:
         if unicodedata.combining(char):
             continue
         cells += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return cells * CHAR_WIDTH * FONT_SIZE
+    return cells
 
 
 def _flat(text: str) -> str:
@@ -478,11 +526,11 @@ def _round(value: float) -> float:
 
 
 def _tensor(info: TensorInfo) -> str:
-    return f"{_shape(info.shape)} {info.dtype}"
+    return f"{fmt_shape(info.shape)} {info.dtype}"
 
 
 def _shape(shape: Sequence[int]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    return fmt_shape(shape)
 
 
 def _labelled(label: str, info: TensorInfo, style: str) -> list[PictureLine]:
@@ -497,7 +545,7 @@ def _labelled(label: str, info: TensorInfo, style: str) -> list[PictureLine]:
         ", ".join(n.rjust(width) for n in numbers[r * cols : (r + 1) * cols])
         for r in range(info.shape[0])
     ]
-    indent = " " * (len(label) + 1)
+    indent = " " * (_cells(label) + 1)  # a Chinese label is two cells a character
     texts = [f"{label} [[{rows[0]}],"]
     texts += [f"{indent} [{row}]," for row in rows[1:-1]]
     texts.append(f"{indent} [{rows[-1]}]]")
@@ -505,19 +553,4 @@ def _labelled(label: str, info: TensorInfo, style: str) -> list[PictureLine]:
 
 
 def _values(info: TensorInfo) -> str:
-    if info.values is not None:
-        numbers = [fmt_value(v, 6) for v in info.values]
-        if not info.shape:
-            return numbers[0]
-        return _nested(numbers, info.shape)
-    if info.norm is not None:
-        return f"‖·‖ = {fmt_value(info.norm, 6)}"
-    return "…"
-
-
-def _nested(numbers: Sequence[str], shape: Sequence[int]) -> str:
-    if len(shape) <= 1:
-        return "[" + ", ".join(numbers) + "]"
-    step = len(numbers) // shape[0] if shape[0] else 0
-    inner = (_nested(numbers[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0]))
-    return "[" + ", ".join(inner) + "]"
+    return fmt_tensor_values(info.values, info.norm, info.shape)
