@@ -18,17 +18,14 @@ from typing import Any
 
 from gradx.commands.graph.model import HigherOrderGraphs, OrderStep
 from gradx.commands.graph.sources import (
-    DEFAULT_VALUE,
     MAX_PRINTED,
     ScriptCall,
-    _check_frozen,
-    expression_values,
     gradient_values,
+    prepare_expression_call,
     prepare_script_call,
 )
 from gradx.errors import GradxError
 from gradx.expression.vocabulary import MAX_ORDER
-from gradx.numerics.settings import DType
 from gradx.text import first_line
 from gradx.translations import Phrase, phrase
 
@@ -48,48 +45,19 @@ def derivative_graphs(
     (``requires_grad=False``), and the first other one is differentiated along.
     """
     check_order(order)
-    from gradx.expression.parser import parse_expression
-
-    parsed = parse_expression(expression, tensors=True)
-    if not parsed.variables:
-        raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
-    torch_dtype = DType.parse(dtype).torch
-    values = expression_values(at, parsed.variables)
-    constant = _check_frozen(frozen, parsed.variables)
-    given = gradient_values(gradient)
-    import torch
-
-    from gradx.expression.to_torch import evaluate
-
-    leaves = {
-        name: torch.tensor(
-            values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=name not in constant
-        )
-        for name in parsed.variables
-    }
-    notes = [
-        phrase(
-            "{name} = {value} (not given: set it with --at {name}=…)",
-            name=name,
-            value=f"{DEFAULT_VALUE:g}",
-        )
-        for name in parsed.variables
-        if name not in values
-    ]
-    wanted = [name for name in parsed.variables if name not in constant]
+    call = prepare_expression_call(expression, at, dtype, frozen=frozen, gradient=gradient)
+    wanted = [name for name in call.leaves if name not in call.constant]
     if not wanted:
         raise GradxError("every variable is --frozen: there is nothing to differentiate along")
-
-    def compute() -> Any:
-        try:
-            return evaluate(parsed.root, leaves, torch_dtype)
-        except RuntimeError as exc:
-            shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in leaves.items())
-            raise GradxError(
-                f"the inputs do not fit together ({shapes}): {first_line(exc)}"
-            ) from None
-
-    return _chain(expression, compute, leaves, wanted[0], order, given, notes=notes)
+    return _chain(
+        expression,
+        call.compute,
+        call.leaves,
+        wanted[0],
+        order,
+        call.given_gradient,
+        notes=call.notes,
+    )
 
 
 def script_derivative_graphs(

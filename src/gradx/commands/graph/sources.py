@@ -67,6 +67,69 @@ def _check_frozen(frozen: Sequence[str], names: Sequence[str]) -> set[str]:
     return set(frozen)
 
 
+@dataclass(frozen=True)
+class ExpressionCall:
+    """An expression ready to run on its leaves: what ``expression_graph`` and the graphs of
+    ``--order K`` share. ``compute`` evaluates it (inputs that do not fit: GradxError)."""
+
+    leaves: dict[str, Any]  # variable -> leaf tensor (requires_grad unless --frozen)
+    constant: frozenset[str]  # the --frozen variables
+    notes: tuple[Phrase, ...]  # variables given no value
+    given_gradient: Any  # --gradient, parsed (None: ones)
+    compute: Callable[[], Any]
+
+
+def prepare_expression_call(
+    expression: str,
+    at: Sequence[str],
+    dtype: str = "float64",
+    *,
+    frozen: Sequence[str] = (),
+    gradient: str | None = None,
+) -> ExpressionCall:
+    """Parse ``expression`` (tensor functions allowed), make a leaf per variable from ``at``
+    (a default value otherwise, said in a note), and check ``frozen`` and ``gradient``."""
+    from gradx.expression.parser import parse_expression
+
+    parsed = parse_expression(expression, tensors=True)
+    if not parsed.variables:
+        raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
+    torch_dtype = DType.parse(dtype).torch
+    values = expression_values(at, parsed.variables)
+    constant = _check_frozen(frozen, parsed.variables)
+    given = gradient_values(gradient)
+    import torch
+
+    from gradx.expression.to_torch import evaluate
+
+    notes = tuple(
+        phrase(
+            "{name} = {value} (not given: set it with --at {name}=…)",
+            name=name,
+            value=f"{DEFAULT_VALUE:g}",
+        )
+        for name in parsed.variables
+        if name not in values
+    )
+    leaves = {
+        name: torch.tensor(
+            values.get(name, DEFAULT_VALUE), dtype=torch_dtype, requires_grad=name not in constant
+        )
+        for name in parsed.variables
+    }
+
+    def compute() -> Any:
+        try:
+            return evaluate(parsed.root, leaves, torch_dtype)
+        except RuntimeError as exc:
+            shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in leaves.items())
+            raise GradxError(
+                f"the inputs do not fit together ({shapes}): {first_line(exc)}"
+            ) from None
+
+    return ExpressionCall(leaves, frozenset(constant), notes, given, compute)
+
+
 def expression_graph(
     expression: str,
     at: Sequence[str],
@@ -78,47 +141,17 @@ def expression_graph(
 ) -> AutogradGraph:
     """The backward graph of an expression, every variable a leaf that requires grad (but
     those named in ``frozen``); ``gradient`` is the vector given to backward()."""
-    from gradx.expression.parser import parse_expression
-
-    parsed = parse_expression(expression, tensors=True)
-    if not parsed.variables:
-        raise GradxError("the expression has no variables: there is no graph to draw (try 2*x*x)")
-    torch_dtype = DType.parse(dtype).torch
-    values = expression_values(at, parsed.variables)
-    constant_leaves = _check_frozen(frozen, parsed.variables)
-    given = gradient_values(gradient)
-    import torch
-
     from gradx.commands.graph.build import trace_graph
-    from gradx.expression.to_torch import evaluate
 
-    notes = []
-    leaves = {}
-    for name in parsed.variables:
-        if name not in values:
-            notes.append(
-                phrase(
-                    "{name} = {value} (not given: set it with --at {name}=…)",
-                    name=name,
-                    value=f"{DEFAULT_VALUE:g}",
-                )
-            )
-        leaves[name] = torch.tensor(
-            values.get(name, DEFAULT_VALUE),
-            dtype=torch_dtype,
-            requires_grad=name not in constant_leaves,
-        )
-
-    def compute() -> Any:
-        try:
-            return evaluate(parsed.root, leaves, torch_dtype)
-        except RuntimeError as exc:
-            shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in leaves.items())
-            raise GradxError(
-                f"the inputs do not fit together ({shapes}): {first_line(exc)}"
-            ) from None
-
-    return trace_graph(expression, compute, leaves, backward=backward, notes=notes, gradient=given)
+    call = prepare_expression_call(expression, at, dtype, frozen=frozen, gradient=gradient)
+    return trace_graph(
+        expression,
+        call.compute,
+        call.leaves,
+        backward=backward,
+        notes=list(call.notes),
+        gradient=call.given_gradient,
+    )
 
 
 def is_script_target(text: str) -> bool:
